@@ -1,0 +1,138 @@
+"""Typed, validated model configuration shared by HRM and every baseline arm.
+
+One dataclass describes the network for every arm, so the command line, the scale presets and the
+registry pass a single object down. Fields that only some arms read say so in their comment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from hrm.errors import ConfigError
+
+GradientMode = Literal["one_step", "bptt"]
+PositionEncoding = Literal["rope", "learned"]
+LossType = Literal["stablemax", "softmax"]
+
+_CHOICES = {
+    "gradient_mode": ("one_step", "bptt"),
+    "pos_encodings": ("rope", "learned"),
+    "loss_type": ("stablemax", "softmax"),
+}
+
+
+@dataclass
+class ModelConfig:
+    """Network and outer-loop settings; defaults are the paper's Sudoku configuration."""
+
+    vocab_size: int = 11
+    seq_len: int = 81
+    num_puzzle_identifiers: int = 1
+    puzzle_emb_dim: int = 512  # 0 disables the puzzle-embedding prefix
+    puzzle_emb_len: int = 0  # prefix positions; 0 means ceil(puzzle_emb_dim / hidden_size)
+
+    hidden_size: int = 512
+    num_heads: int = 8
+    expansion: float = 4.0
+    H_layers: int = 4
+    L_layers: int = 4
+    H_cycles: int = 2  # N; TRM: recursions per segment (its T)
+    L_cycles: int = 2  # T; TRM: latent updates per recursion (its n)
+
+    halt_max_steps: int = 16  # Mmax during training
+    halt_exploration_prob: float = 0.1
+
+    pos_encodings: PositionEncoding = "rope"
+    rope_theta: float = 10000.0
+    rms_norm_eps: float = 1e-5
+
+    gradient_mode: GradientMode = "one_step"
+    loss_type: LossType = "stablemax"
+    ema_decay: float = 0.999  # TRM only: EMA of weights used for evaluation
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def prefix_len(self) -> int:
+        """Number of puzzle-embedding prefix positions prepended to the sequence."""
+        if self.puzzle_emb_dim == 0:
+            return 0
+        return self.puzzle_emb_len or math.ceil(self.puzzle_emb_dim / self.hidden_size)
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden_size // self.num_heads
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field that is out of range."""
+        positive = (
+            "vocab_size", "seq_len", "num_puzzle_identifiers", "hidden_size", "num_heads",
+            "H_layers", "L_layers", "H_cycles", "L_cycles", "halt_max_steps",
+        )
+        for name in positive:
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"ModelConfig.{name} must be an integer >= 1, got {value!r}")
+        for name in ("puzzle_emb_dim", "puzzle_emb_len"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 0:
+                raise ConfigError(f"ModelConfig.{name} must be an integer >= 0, got {value!r}")
+        if self.hidden_size % self.num_heads:
+            raise ConfigError(
+                f"ModelConfig.hidden_size ({self.hidden_size}) must be divisible by "
+                f"num_heads ({self.num_heads})"
+            )
+        if self.pos_encodings == "rope" and self.head_dim % 2:
+            raise ConfigError(f"ModelConfig.hidden_size / num_heads must be even for RoPE, got {self.head_dim}")
+        if not 0.0 <= self.halt_exploration_prob <= 1.0:
+            raise ConfigError(
+                f"ModelConfig.halt_exploration_prob must be in [0, 1], got {self.halt_exploration_prob!r}"
+            )
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ConfigError(f"ModelConfig.ema_decay must be in [0, 1), got {self.ema_decay!r}")
+        if self.expansion <= 0:
+            raise ConfigError(f"ModelConfig.expansion must be > 0, got {self.expansion!r}")
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"ModelConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+
+    def replace(self, **changes) -> "ModelConfig":
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+
+_OPTIMIZERS = ("adam-atan2", "adamw")
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser settings; defaults are the paper's Sudoku/Maze hyperparameters (HRM.md section 5)."""
+
+    optimizer: str = "adam-atan2"  # or "adamw"
+    lr: float = 1e-4
+    beta1: float = 0.9
+    beta2: float = 0.95
+    weight_decay: float = 1.0
+    warmup_steps: int = 2000
+    puzzle_emb_lr: float = 1e-4
+    puzzle_emb_weight_decay: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first field that is out of range."""
+        if self.optimizer not in _OPTIMIZERS:
+            raise ConfigError(f"OptimConfig.optimizer must be one of {_OPTIMIZERS}, got {self.optimizer!r}")
+        for name in ("lr", "weight_decay", "puzzle_emb_lr", "puzzle_emb_weight_decay"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"OptimConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+        for name in ("beta1", "beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"OptimConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise ConfigError(f"OptimConfig.warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
