@@ -16,11 +16,13 @@ from hrm.errors import ConfigError
 GradientMode = Literal["one_step", "bptt"]
 PositionEncoding = Literal["rope", "learned"]
 LossType = Literal["stablemax", "softmax"]
+Halting = Literal["q_learning", "exact"]
 
 _CHOICES = {
     "gradient_mode": ("one_step", "bptt"),
     "pos_encodings": ("rope", "learned"),
     "loss_type": ("stablemax", "softmax"),
+    "halting": ("q_learning", "exact"),
 }
 
 
@@ -51,6 +53,9 @@ class ModelConfig:
 
     gradient_mode: GradientMode = "one_step"
     loss_type: LossType = "stablemax"
+    # q_learning (HRM): halt when q_halt > q_continue, continue target from an extra no-grad segment.
+    # exact (TRM): halt when q_halt > 0, q_halt trained by BCE on exact correctness only, no extra segment.
+    halting: Halting = "q_learning"
     ema_decay: float = 0.999  # TRM only: EMA of weights used for evaluation
 
     def __post_init__(self) -> None:

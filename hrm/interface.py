@@ -85,3 +85,29 @@ class ReasoningModel(nn.Module, abc.ABC):
 
     def on_optimizer_step(self) -> None:
         """Hook called after every optimiser step (TRM updates its EMA weights here)."""
+
+
+State = tuple[torch.Tensor, ...]
+
+
+class RecurrentCore(nn.Module, abc.ABC):
+    """The network one segment runs, wrapped by the shared ACT outer loop (`hrm.act.ACTModel`).
+
+    HRM's two modules, the Transformer baselines and TRM's recursion are all cores; the ACT wrapper
+    (slots, reset/refill, halting, Q-learning, evaluation) is written once and shared by every arm.
+    A state is a tuple of tensors, each [batch, prefix + seq, hidden] (an empty tuple for stateless cores).
+    """
+
+    config: ModelConfig
+
+    @abc.abstractmethod
+    def initial_state(self, batch_size: int, device: torch.device) -> State:
+        """The state a reset slot starts from."""
+
+    @abc.abstractmethod
+    def forward(self, state: State, batch: Batch) -> tuple[State, torch.Tensor, torch.Tensor]:
+        """One segment: (detached new state, logits [batch, seq, vocab], q_logits [batch, 2] = (halt, continue))."""
+
+    @abc.abstractmethod
+    def block_applications(self) -> int:
+        """Transformer-block applications per example in one segment."""
