@@ -91,6 +91,11 @@ class ModelConfig:
                 f"ModelConfig.hidden_size ({self.hidden_size}) must be divisible by "
                 f"num_heads ({self.num_heads})"
             )
+        if self.puzzle_emb_dim and self.prefix_len * self.hidden_size < self.puzzle_emb_dim:
+            raise ConfigError(
+                f"ModelConfig.puzzle_emb_len ({self.puzzle_emb_len}) x hidden_size ({self.hidden_size}) must hold "
+                f"puzzle_emb_dim ({self.puzzle_emb_dim})"
+            )
         if self.pos_encodings == "rope" and self.head_dim % 2:
             raise ConfigError(f"ModelConfig.hidden_size / num_heads must be even for RoPE, got {self.head_dim}")
         if not 0.0 <= self.halt_exploration_prob <= 1.0:
@@ -105,7 +110,7 @@ class ModelConfig:
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"ModelConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
-    def replace(self, **changes) -> "ModelConfig":
+    def replace(self, **changes) -> ModelConfig:
         """A validated copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+
+if TYPE_CHECKING:  # tasks.dataset imports TaskError from here, so only type checkers import it back
+    from tasks.dataset import PuzzleDataset
 
 Split = Literal["train", "test"]
 
@@ -26,7 +29,7 @@ class TaskError(ValueError):
 
 
 class Task(abc.ABC):
-    """Base class of every task. Subclasses are registered by name in `TASKS` below."""
+    """Base class of every task. Subclasses are registered by name in `tasks.registry.TASKS`."""
 
     name: ClassVar[str]
     config_class: ClassVar[type]  # the task's own config dataclass
@@ -48,13 +51,13 @@ class Task(abc.ABC):
     blank_identifier_id: ClassVar[int] = 0
 
     @abc.abstractmethod
-    def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> "PuzzleDataset":
+    def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
         """The dataset for `split` at this config's scale, cached on disk under a key of everything that
         determines it (so the same key gives a byte-identical dataset)."""
 
     @abc.abstractmethod
     def score(
-        self, dataset: "PuzzleDataset", predictions: np.ndarray, confidences: np.ndarray | None = None
+        self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
     ) -> dict[str, float]:
         """Metrics over a whole evaluated split.
 
@@ -75,5 +78,26 @@ class Task(abc.ABC):
     def draw_segments(self, path: Path, inputs: np.ndarray, segment_predictions: np.ndarray) -> Path:
         """PNG strip of the prediction after each segment ([segments, seq_len]); returns the path written."""
 
+    def download(self, directory: Path) -> Path:
+        """Fetch the paper's data for this task into `directory` (needs network and `huggingface_hub`);
+        returns the folder to point the task's config at. Tasks without public data keep this default."""
+        raise TaskError(f"no download for {self.name}")
 
-from tasks.dataset import PuzzleDataset  # noqa: E402  (type used in annotations above)
+
+def download_from_hub(repo_id: str, filenames: list[str], directory: Path) -> Path:
+    """Copy `filenames` of the Hugging Face dataset repo `repo_id` into `directory`; returns `directory`.
+
+    `huggingface_hub` is an optional dependency (`pip install hrm-bench[hub]`); a clear TaskError says so.
+    """
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise TaskError(
+            f"downloading {repo_id} needs huggingface_hub: pip install 'hrm-bench[hub]' (or huggingface_hub)"
+        ) from None
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for filename in filenames:
+        hf_hub_download(repo_id, filename, repo_type="dataset", local_dir=directory)
+    return directory
+

@@ -1,0 +1,342 @@
+"""Regression comparison of two benchmark results: `python -m benchmarks.compare BASE NEW`.
+
+BASE and NEW are `results.json` files (or result directories holding one) in the agreed schema
+(schema_version 1). Records are matched by (suite, task, arm, seed, params); every metric present in
+both is printed side by side with its change, and a metric is gated by its kind, read from its name:
+
+| kind       | names ending in                                  | regression when                     | default |
+|------------|--------------------------------------------------|-------------------------------------|---------|
+| accuracy   | accuracy, pass@1, pass@2, valid, optimal         | new < base - tol (absolute points)  | 0.07    |
+| memory     | _bytes                                           | new > base * (1 + tol)              | 0.05    |
+| throughput | _per_s, mfu                                      | new < base * (1 - tol), same device | 0.90    |
+| other      | anything else (wall times, slopes, counts, ...)  | |new - base| > tol * |base|         | not gated |
+
+Throughput is gated only when both runs report the same `device.class`; otherwise it is shown and marked
+"other device". `--tolerance NAME=VALUE` sets the tolerance of one metric (or of every metric matching a
+glob such as `*accuracy=0.02`); it is the only way to gate an "other" metric, and then in both directions
+because the suite does not say which direction is better for, say, a slope. Records or metrics in BASE
+but not in NEW are listed and fail the comparison unless `--allow-missing`; those only in NEW are listed.
+
+Why these defaults hold for the seeded smoke suite on CPU across machines (measured with
+`python -m benchmarks.run --suite all --scale smoke --tasks maze,sudoku --set train.threads=1` (and =2)
+three times on one 2-core machine shared with other jobs):
+- accuracy 0.07: with the same code every accuracy was bit-for-bit identical, whatever the thread count.
+  Another CPU can still differ: its SIMD width and BLAS/oneDNN kernels round float sums differently, and
+  training amplifies last-bit differences until a test example flips. Smoke test splits hold 16 examples,
+  so one flipped example moves exact accuracy by 6.25 points; 7 points tolerates that one flip and still
+  catches a model that stopped learning: trained for 1 step instead of the smoke scale's 6, 9 of the 12
+  maze/sudoku cases lost 15 to 68 points of token accuracy.
+- memory 0.05: bytes saved for backward were identical in every run (they are fixed by tensor shapes and
+  dtypes); the slack covers autograd saving one more small tensor after an upgrade, while an O(1) -> O(T)
+  regression grows by a multiple.
+- throughput 0.90: smoke cases last milliseconds. Between two single-thread runs of the same code minutes
+  apart, samples/s and MFU fell by up to 87% and rose by up to 3.2x, because the machine's load changed
+  (a 2-thread run on the oversubscribed machine lost 99.8%). So only a 10x slowdown, the size of a Python
+  loop sneaking into a hot path, is flagged by default; pass a tighter tolerance (`--tolerance
+  '*_per_s=0.2'`) on a quiet, dedicated machine. Across device classes the numbers are not comparable
+  at all, hence not gated.
+
+Exit status: 0 when nothing regressed, 1 on a regression (or a missing metric/record without
+`--allow-missing`), 2 on unreadable input or bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tabulate import tabulate
+
+from benchmarks.errors import BenchmarkError
+
+SCHEMA_VERSION = 1
+RESULTS_FILE = "results.json"
+
+MetricKind = Literal["accuracy", "memory", "throughput", "other"]
+_KIND_SUFFIXES: dict[MetricKind, tuple[str, ...]] = {
+    "accuracy": ("accuracy", "pass@1", "pass@2", "valid", "optimal"),
+    "memory": ("_bytes",),
+    "throughput": ("_per_s", "mfu"),
+}
+DEFAULT_TOLERANCES: dict[MetricKind, float] = {"accuracy": 0.07, "memory": 0.05, "throughput": 0.90}
+RecordKey = tuple[str, str, str, int | None, str]
+
+
+def metric_kind(name: str) -> MetricKind:
+    """The kind of a metric, read from the end of its name (see the module table)."""
+    for kind, suffixes in _KIND_SUFFIXES.items():
+        if name.endswith(suffixes):
+            return kind
+    return "other"
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Per-kind defaults plus user overrides by exact metric name or glob pattern (first match wins)."""
+
+    defaults: dict[MetricKind, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    overrides: dict[str, float] = field(default_factory=dict)
+
+    def for_metric(self, name: str) -> float | None:
+        """The tolerance gating `name`, or None when it is only shown."""
+        if name in self.overrides:
+            return self.overrides[name]
+        for pattern, value in self.overrides.items():
+            if fnmatch.fnmatchcase(name, pattern):
+                return value
+        return self.defaults.get(metric_kind(name))
+
+    @classmethod
+    def parse(cls, items: list[str]) -> Tolerances:
+        """Build from `["exact_accuracy=0.02", "*_bytes=0.1"]`; one BenchmarkError names a bad item."""
+        overrides = {}
+        for item in items:
+            name, sep, value = item.partition("=")
+            try:
+                tolerance = float(value)
+            except ValueError:
+                tolerance = math.nan
+            if not sep or not name or not math.isfinite(tolerance) or tolerance < 0:
+                raise BenchmarkError(f"--tolerance {item!r}: expected METRIC=VALUE with a number >= 0")
+            overrides[name] = tolerance
+        return cls(overrides=overrides)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One metric of one matched record, compared."""
+
+    record: str
+    metric: str
+    base: float | None
+    new: float | None
+    tolerance: float | None
+    status: Literal["ok", "REGRESSED", "not gated", "other device"]
+
+    @property
+    def tolerance_text(self) -> str:
+        """The tolerance in the change's unit: points for accuracies, percent otherwise."""
+        if self.tolerance is None:
+            return "n/a"
+        unit = " pt" if metric_kind(self.metric) == "accuracy" else "%"
+        return f"{self.tolerance * 100:g}{unit}"
+
+    @property
+    def change(self) -> str:
+        if self.base is None or self.new is None:
+            return "n/a"
+        if metric_kind(self.metric) == "accuracy":
+            return f"{(self.new - self.base) * 100:+.2f} pt"
+        if self.base == 0:
+            return "0" if self.new == 0 else f"{self.new - self.base:+.4g}"
+        return f"{(self.new - self.base) / abs(self.base) * 100:+.1f}%"
+
+
+@dataclass
+class Comparison:
+    """Everything compare found: rows for shared metrics, and what is missing from or extra in NEW."""
+
+    rows: list[Row]
+    missing: list[str]  # "record" or "record: metric" present in BASE only
+    extra: list[str]  # present in NEW only
+    base_device: str | None
+    new_device: str | None
+
+    @property
+    def same_device(self) -> bool:
+        """Throughput is gated only between runs on one known device class."""
+        return self.base_device is not None and self.base_device == self.new_device
+
+    @property
+    def regressions(self) -> list[Row]:
+        return [row for row in self.rows if row.status == "REGRESSED"]
+
+    def passed(self, allow_missing: bool = False) -> bool:
+        return not self.regressions and (allow_missing or not self.missing)
+
+
+def load_results(path: str | Path) -> dict:
+    """Read and check a results JSON (a file, or a directory holding `results.json`)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULTS_FILE
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise BenchmarkError(f"{path}: no such results file") from None
+    except json.JSONDecodeError as error:
+        raise BenchmarkError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(data, dict):
+        raise BenchmarkError(f"{path}: expected a JSON object at the top level")
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BenchmarkError(f"{path}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
+    return data
+
+
+def _records_by_key(data: dict, path: Path | str) -> dict[RecordKey, dict]:
+    """Index records by their identity, checking each one; errors name the file and the record index."""
+    if not isinstance(data.get("records"), list):
+        raise BenchmarkError(f"{path}: 'records' must be a list")
+    records = {}
+    for index, record in enumerate(data["records"]):
+        where = f"{path}: records[{index}]"
+        if not isinstance(record, dict):
+            raise BenchmarkError(f"{where}: expected an object")
+        for name in ("suite", "task", "arm", "seed", "metrics"):
+            if name not in record:
+                raise BenchmarkError(f"{where}: missing field {name!r}")
+        if not isinstance(record["metrics"], dict):
+            raise BenchmarkError(f"{where}: 'metrics' must be an object")
+        for metric, value in record["metrics"].items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise BenchmarkError(f"{where}: metric {metric!r} must be a number or null, got {value!r}")
+        key = (record["suite"], record["task"], record["arm"], record["seed"],
+               json.dumps(record.get("params") or {}, sort_keys=True))
+        if key in records:
+            raise BenchmarkError(f"{where}: duplicate record {_label(key)}")
+        records[key] = record
+    return records
+
+
+def _label(key: RecordKey) -> str:
+    """`accuracy/sudoku/hrm seed 0 (H_cycles=2, L_cycles=4)`; `mean` for a seed-aggregate record."""
+    suite, task, arm, seed, params = key
+    seed_text = "mean" if seed is None else f"seed {seed}"
+    items = ", ".join(f"{name}={value}" for name, value in json.loads(params).items())
+    return f"{suite}/{task}/{arm} {seed_text}" + (f" ({items})" if items else "")
+
+
+def _device_class(data: dict) -> str | None:
+    device = data.get("device")
+    return device.get("class") if isinstance(device, dict) else None
+
+
+def _status(name: str, base: float | None, new: float | None, tolerance: float | None, same_device: bool) -> str:
+    kind = metric_kind(name)
+    if tolerance is None or base is None or new is None:
+        return "not gated"
+    if kind == "throughput" and not same_device:
+        return "other device"
+    if math.isnan(new):
+        return "ok" if math.isnan(base) else "REGRESSED"
+    if kind == "accuracy":
+        regressed = new < base - tolerance
+    elif kind == "memory":
+        regressed = new > base * (1 + tolerance)
+    elif kind == "throughput":
+        regressed = new < base * (1 - tolerance)
+    else:
+        regressed = abs(new - base) > tolerance * abs(base)
+    return "REGRESSED" if regressed else "ok"
+
+
+def compare(
+    base: dict, new: dict, tolerances: Tolerances | None = None, *, base_name: str = "BASE", new_name: str = "NEW"
+) -> Comparison:
+    """Match BASE and NEW records and gate every shared metric (see the module docstring).
+
+    `base_name`/`new_name` (usually the file paths) name the input in errors about a malformed record.
+    """
+    tolerances = tolerances or Tolerances()
+    base_records = _records_by_key(base, base_name)
+    new_records = _records_by_key(new, new_name)
+    comparison = Comparison([], [], [], _device_class(base), _device_class(new))
+    rows, missing, extra = comparison.rows, comparison.missing, comparison.extra
+    for key, base_record in base_records.items():
+        label = _label(key)
+        if key not in new_records:
+            missing.append(label)
+            continue
+        base_metrics, new_metrics = base_record["metrics"], new_records[key]["metrics"]
+        for name, base_value in base_metrics.items():
+            new_value = new_metrics.get(name)
+            if new_value is None and base_value is not None:
+                missing.append(f"{label}: {name}")
+                continue
+            tolerance = tolerances.for_metric(name)
+            status = _status(name, base_value, new_value, tolerance, comparison.same_device)
+            rows.append(Row(label, name, base_value, new_value, tolerance, status))
+        extra.extend(f"{label}: {name}" for name in new_metrics if name not in base_metrics)
+    extra.extend(_label(key) for key in new_records if key not in base_records)
+    return comparison
+
+
+def _number(value: float | None) -> str:
+    """Integers (byte counts) in full, other numbers to 6 significant digits, null as n/a."""
+    if value is None:
+        return "n/a"
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """One side-by-side table per record, then the regressions, the device note and what is missing or extra."""
+    lines = []
+    for record in dict.fromkeys(row.record for row in comparison.rows):
+        table = tabulate(
+            [
+                (row.metric, _number(row.base), _number(row.new), row.change, row.tolerance_text, row.status)
+                for row in comparison.rows if row.record == record
+            ],
+            headers=("metric", "base", "new", "change", "tolerance", "status"),
+            tablefmt="github",
+            disable_numparse=True,
+        )
+        lines += [record, table, ""]
+    lines += [
+        f"REGRESSED {row.record}: {row.metric} {_number(row.base)} -> {_number(row.new)} ({row.change}, "
+        f"tolerance {row.tolerance_text})"
+        for row in comparison.regressions
+    ]
+    if not comparison.same_device:
+        lines.append(
+            f"Throughput not gated: device class {comparison.base_device!r} (base) vs {comparison.new_device!r} (new)."
+        )
+    lines += [f"Missing in new: {item}" for item in comparison.missing]
+    lines += [f"Only in new: {item}" for item in comparison.extra]
+    lines.append(
+        f"{len(comparison.regressions)} regression(s), {len(comparison.missing)} missing, "
+        f"{len(comparison.extra)} extra, {len(comparison.rows)} metric(s) compared."
+    )
+    return "\n".join(lines)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.compare",
+        description="Compare two benchmark results and exit non-zero on a regression past tolerance.",
+        epilog="Exit status: 0 no regression, 1 regression or missing metric, 2 bad input.",
+    )
+    parser.add_argument("base", help="baseline results.json or result directory")
+    parser.add_argument("new", help="new results.json or result directory")
+    parser.add_argument(
+        "--tolerance", action="append", default=[], metavar="METRIC=VALUE",
+        help="tolerance for a metric name or glob (accuracy: absolute fraction; others: relative); repeatable",
+    )
+    parser.add_argument(
+        "--allow-missing", action="store_true", help="list metrics/records missing from NEW without failing"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        tolerances = Tolerances.parse(args.tolerance)
+        base, new = load_results(args.base), load_results(args.new)
+        comparison = compare(base, new, tolerances, base_name=args.base, new_name=args.new)
+    except BenchmarkError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(format_comparison(comparison))
+    return 0 if comparison.passed(args.allow_missing) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

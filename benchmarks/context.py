@@ -1,0 +1,117 @@
+"""What every suite shares within one invocation: the resolved config, the device, the output folder,
+the tracker, the prepared datasets and the models the accuracy suite trained (for the act suite to reuse).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from baselines.registry import arm_config
+from benchmarks.config import RunConfig
+from benchmarks.engine import TrainSettings
+from benchmarks.errors import BenchmarkError
+from benchmarks.tracking import TrackedRun, Tracker
+from hrm.config import ModelConfig
+from tasks.base import Task
+from tasks.dataset import PuzzleDataset
+from tasks.registry import get_task
+
+Record = dict[str, Any]
+
+
+@dataclass
+class PreparedTask:
+    """A task object with its train and test splits."""
+
+    task: Task
+    train: PuzzleDataset
+    test: PuzzleDataset
+
+
+@dataclass
+class TrainedModel:
+    """A model the accuracy suite trained: its resolved config and the checkpoint holding its weights."""
+
+    model_config: ModelConfig
+    checkpoint: Path
+
+
+@dataclass
+class SuiteContext:
+    """Shared state of one invocation; suites read it and add records, images and trained models."""
+
+    config: RunConfig
+    tasks: list[str]
+    arms: list[str]
+    seeds: list[int]
+    device: torch.device
+    out_dir: Path
+    tracker: Tracker
+    parent: TrackedRun
+    resume: bool = False
+    images: list[tuple[str, Path]] = field(default_factory=list)  # (caption, PNG) for the report
+    trained: dict[tuple[str, str, int], TrainedModel] = field(default_factory=dict)  # (task, arm, seed)
+
+
+_PREPARED: dict[tuple, PreparedTask] = {}
+
+
+def prepare_task(config: RunConfig, name: str) -> PreparedTask:
+    """Task `name` at the config's scale with both splits, built once per process (and cached on disk)."""
+    task_config = config.tasks[name]
+    cache = Path(config.train.cache_dir) if config.train.cache_dir else None
+    key = (name, repr(task_config), config.train.data_seed, str(cache))
+    if key not in _PREPARED:
+        task = get_task(name, task_config)
+        seed = config.train.data_seed
+        _PREPARED[key] = PreparedTask(
+            task, task.build("train", seed=seed, cache_dir=cache), task.build("test", seed=seed, cache_dir=cache)
+        )
+    return _PREPARED[key]
+
+
+def case_model_config(config: RunConfig, arm: str, dataset: PuzzleDataset) -> ModelConfig:
+    """The arm's ModelConfig for a task: the shared model sized to the dataset's vocabulary, sequence and
+    puzzle identifiers, then the arm's registry defaults, then the explicit overrides for the arm."""
+    meta = dataset.metadata
+    shared = config.model.replace(
+        vocab_size=int(meta["vocab_size"]), seq_len=int(meta["seq_len"]),
+        num_puzzle_identifiers=int(meta["num_puzzle_identifiers"]),
+    )
+    try:
+        return arm_config(arm, shared, config.arm_model_overrides(arm))
+    except ValueError as error:
+        raise BenchmarkError(f"arm {arm!r}: {error}") from error
+
+
+def train_settings(config: RunConfig) -> TrainSettings:
+    train = config.train
+    return TrainSettings(
+        optim=config.optim, batch_size=train.batch_size, steps=train.steps, eval_interval=train.eval_interval,
+        eval_mode=train.eval_mode, eval_max_segments=train.eval_max_segments,
+        checkpoint_interval=train.checkpoint_interval, log_interval=train.log_interval,
+        early_stop_exact_accuracy=train.early_stop_exact_accuracy, progress=train.progress,
+    )
+
+
+def resolve_device(name: str) -> torch.device:
+    """`auto` is CUDA when available, else CPU; asking for CUDA without it is a BenchmarkError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise BenchmarkError(f"--device must be auto, cpu or cuda, got {name!r}")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise BenchmarkError("--device cuda: no CUDA device is available (torch.cuda.is_available() is False)")
+    return torch.device(name)
+
+
+def model_params(model_config: ModelConfig) -> dict[str, Any]:
+    """The few model settings a record carries to tell its cases apart."""
+    keep = ("hidden_size", "H_layers", "L_layers", "H_cycles", "L_cycles", "halt_max_steps", "gradient_mode")
+    values = dataclasses.asdict(model_config)
+    return {name: values[name] for name in keep}

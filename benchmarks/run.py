@@ -1,0 +1,157 @@
+"""`python -m benchmarks.run`: run benchmark suites, write results.json and report.md, log to MLflow.
+
+    python -m benchmarks.run --suite all --scale cpu
+    python -m benchmarks.run --suite accuracy --scale smoke --tasks sudoku --arms hrm,transformer --seeds 0,1
+    python -m benchmarks.run --suite all --scale cpu --set model.H_cycles=4 --set task.sudoku.size=6 --dry-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.config import SCALES, SUITES, RunConfig, resolve
+from benchmarks.context import SuiteContext, resolve_device
+from benchmarks.errors import BenchmarkError
+from benchmarks.plan import describe_plan
+from benchmarks.report import write_report
+from benchmarks.results import build_results, device_info, git_commit, write_results
+from benchmarks.suites import accuracy, act, memory, throughput
+from benchmarks.tracking import Tracker, flatten, resolve_tracking_uri
+from hrm.errors import ConfigError
+from tasks.base import TaskError
+
+SUITE_MODULES = {"accuracy": accuracy, "memory": memory, "throughput": throughput, "act": act}
+
+
+def parser() -> argparse.ArgumentParser:
+    from baselines.registry import ARMS
+    from tasks.registry import TASKS
+
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description="Train and evaluate HRM and its baselines on the tasks; write results.json, report.md and "
+                    "PNGs to the output folder and log a parent MLflow run with one nested run per case.",
+        epilog="Tracking store: $MLFLOW_TRACKING_URI when set, else sqlite:///<parent of --out>/mlflow.db "
+               "(open it with: mlflow ui --backend-store-uri sqlite:///results/mlflow.db). "
+               "Overridable keys: model.<field>, arm.<arm>.<field>, optim.<field>, train.<field>, memory.<field>, "
+               "throughput.<field>, act.<field>, task.<task>.<field> (see benchmarks/config.py).",
+    )
+    p.add_argument("--suite", default="all", choices=("all", *SUITES), help="which suite to run (default: all)")
+    p.add_argument("--scale", default="cpu", choices=SCALES,
+                   help="smoke: seconds, for CI; cpu: < 30 min on 2 cores, shows learning; paper: the paper's "
+                        "sizes, needs a GPU (default: cpu)")
+    p.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks (default: {','.join(TASKS)})")
+    p.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated arms (default: {','.join(ARMS)})")
+    p.add_argument("--seeds", default="0", help="comma-separated model seeds (default: 0)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="training device; auto = CUDA when available (default: auto)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: results/<scale>-<UTC time>); required with --resume")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override one setting, e.g. model.H_cycles=4, train.steps=500, task.sudoku.size=6 "
+                        "(repeatable; lists comma-separated: memory.T_values=1,2,4)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out from its checkpoints (finished cases are reused)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
+    return p
+
+
+def _names(value: str, known: dict, kind: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise BenchmarkError(f"unknown {kind} {', '.join(unknown) or '(none given)'}; known {kind}s: "
+                             f"{', '.join(known)}")
+    return names
+
+
+def _seeds(value: str) -> list[int]:
+    try:
+        seeds = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise BenchmarkError(f"--seeds must be comma-separated integers, got {value!r}") from None
+    if not seeds:
+        raise BenchmarkError("--seeds needs at least one seed")
+    return seeds
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from baselines.registry import ARMS
+    from tasks.registry import TASKS
+
+    config = resolve(args.scale, args.overrides)
+    tasks, arms = _names(args.tasks, TASKS, "task"), _names(args.arms, ARMS, "arm")
+    seeds = _seeds(args.seeds)
+    suites = list(SUITES) if args.suite == "all" else [args.suite]
+    device = resolve_device(args.device)
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    if args.dry_run:
+        print(describe_plan(config, suites, tasks, arms, seeds, device))
+        return 0
+    if args.resume and args.out is None:
+        raise BenchmarkError("--resume needs --out: the folder of the run to continue")
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    out_dir = args.out or Path("results") / f"{args.scale}-{stamp}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    run_name = out_dir.name
+    tracker = Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts")
+    started = time.perf_counter()
+    records: list = []
+    walls: dict[str, float] = {}
+    with tracker.run(run_name, tags={"scale": args.scale, "suites": ",".join(suites)}) as parent:
+        parent.log_params({**flatten(config.to_dict()), "tasks": ",".join(tasks), "arms": ",".join(arms),
+                           "seeds": ",".join(map(str, seeds)),
+                           "git_commit": str(git_commit(Path(__file__).resolve().parent)),
+                           "device": device_info(device)["class"], "torch": torch.__version__})
+        ctx = SuiteContext(config, tasks, arms, seeds, device, out_dir, tracker, parent, resume=args.resume)
+        try:
+            for suite in suites:
+                suite_started = time.perf_counter()
+                records += SUITE_MODULES[suite].run(ctx)
+                walls[f"{suite}_wall_s"] = time.perf_counter() - suite_started
+        finally:
+            walls["wall_s"] = time.perf_counter() - started
+            results, report = _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records,
+                                     ctx, walls)
+        parent.log_metrics(walls)
+        for path in (report, out_dir / "results.json", *sorted(out_dir.glob("*.png"))):
+            parent.log_artifact(path)
+    if tracker.error:  # written again so the files say that tracking failed part-way
+        _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, ctx, walls)
+        print(f"warning: MLflow tracking failed; results are complete without it: {tracker.error}", file=sys.stderr)
+    timing = ", ".join(f"{name.removesuffix('_wall_s')} {value:.1f} s" for name, value in walls.items()
+                       if name != "wall_s")
+    print(f"{len(records)} records in {walls['wall_s']:.1f} s ({timing})\nreport:  {report}\n"
+          f"results: {out_dir / 'results.json'}\nmlflow:  {tracker.tracking_uri} (run {parent.run_id})")
+    return 0
+
+
+def _write(out_dir: Path, run_name: str, config: RunConfig, suites: list[str], device: torch.device,
+           tracker: Tracker, parent_run_id: str | None, records: list, ctx: SuiteContext,
+           walls: dict[str, float]) -> tuple[dict, Path]:
+    mlflow = {"tracking_uri": tracker.tracking_uri, "parent_run_id": parent_run_id, "error": tracker.error}
+    results = build_results(run_name=run_name, scale=config.scale, suites=suites, device=device,
+                            config=config.to_dict(), mlflow=mlflow, records=records)
+    results["wall_s"] = dict(walls)
+    write_results(results, out_dir)
+    return results, write_report(results, out_dir, ctx.images)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

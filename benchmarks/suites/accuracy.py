@@ -1,0 +1,149 @@
+"""Accuracy suite: train and evaluate every task x arm x seed; mean and spread over seeds.
+
+`run_case` is the unit the sweep reuses: one (task, arm, seed) trained and evaluated from a RunConfig.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from baselines.registry import build_arm
+from benchmarks import engine
+from benchmarks.config import RunConfig
+from benchmarks.context import (
+    PreparedTask,
+    Record,
+    SuiteContext,
+    TrainedModel,
+    case_model_config,
+    model_params,
+    prepare_task,
+    train_settings,
+)
+from benchmarks.evaluation import to_device
+from benchmarks.tracking import flatten
+from hrm.config import ModelConfig
+from hrm.layers import count_parameters
+from tasks.dataset import test_batches
+
+
+@dataclass
+class CaseResult:
+    """One trained and evaluated (task, arm, seed)."""
+
+    task: str
+    arm: str
+    seed: int
+    metrics: dict[str, float]  # final test metrics (task.score's, mean_segments, q_halt_accuracy) and costs
+    series: dict[str, list[tuple[int, float]]]  # training and test curves by step
+    model_config: ModelConfig
+    block_applications_per_segment: int
+    block_applications: float  # per test example: per segment x mean segments used at evaluation
+    checkpoint: Path | None = None  # weights of the final model (when out_dir was given)
+    images: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def run_case(
+    config: RunConfig,
+    task: str,
+    arm: str,
+    seed: int,
+    *,
+    device: torch.device,
+    on_eval: Callable[[int, dict[str, float]], None] | None = None,
+    out_dir: Path | None = None,
+    resume: bool = False,
+) -> CaseResult:
+    """Train arm `arm` on task `task` with model seed `seed`, evaluate it, and (with out_dir) checkpoint and draw.
+
+    `on_eval(step, metrics)` is called at every periodic evaluation; what it raises propagates (pruning).
+    """
+    prepared = prepare_task(config, task)
+    model_config = case_model_config(config, arm, prepared.train)
+    engine.seed_everything(seed)
+    model = build_arm(arm, model_config).to(device)
+    outcome = engine.train(
+        model, prepared.train, prepared.test, prepared.task, train_settings(config), seed=seed, device=device,
+        checkpoint_dir=out_dir, resume=resume, on_eval=on_eval,
+    )
+    per_segment = model.block_applications_per_segment()
+    metrics = dict(outcome.evaluation.metrics)
+    metrics.update({
+        "train_wall_s": outcome.train_wall_s,
+        "steps_trained": float(outcome.steps),
+        "parameters": float(count_parameters(model)),
+        "block_applications": per_segment * metrics["mean_segments"],
+    })
+    result = CaseResult(
+        task, arm, seed, metrics, outcome.series, model_config, per_segment, metrics["block_applications"],
+    )
+    if out_dir is not None:
+        result.checkpoint = out_dir / engine.CHECKPOINT
+        result.images = _draw(model, prepared, outcome.evaluation.predictions[0], device, out_dir, f"{task} / {arm}")
+    return result
+
+
+def _draw(model, prepared: PreparedTask, prediction, device: torch.device, out_dir: Path, title: str
+          ) -> list[tuple[str, Path]]:
+    """The first test example (input, target, prediction) and its prediction after each segment."""
+    test = prepared.test
+    sample = prepared.task.draw(out_dir / "sample.png", test.inputs[0], test.labels[0], prediction)
+    first, _ = next(test_batches(test, 1))
+    model.eval()
+    output = model.evaluate(to_device(first, device), max_segments=model.config.halt_max_steps, mode="fixed",
+                            record_segments=True)
+    strip = prepared.task.draw_segments(out_dir / "segments.png", test.inputs[0],
+                                        output.segment_predictions[:, 0].cpu().numpy())
+    return [(f"{title}: first test example", sample), (f"{title}: prediction after each segment", strip)]
+
+
+def run(ctx: SuiteContext) -> list[Record]:
+    """Every task x arm x seed, then one aggregate record (seed null) per task x arm."""
+    records: list[Record] = []
+    for task in ctx.tasks:
+        for arm in ctx.arms:
+            cases = []
+            for seed in ctx.seeds:
+                out_dir = ctx.out_dir / "cases" / f"accuracy-{task}-{arm}-{seed}"
+                with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
+                                     tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed)}) as run:
+                    result = run_case(ctx.config, task, arm, seed, device=ctx.device, out_dir=out_dir,
+                                      resume=ctx.resume)
+                    run.log_params({**flatten(dataclasses.asdict(result.model_config), "model."), "seed": seed})
+                    run.log_series(result.series)
+                    run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
+                    for _, image in result.images:
+                        run.log_artifact(image)
+                ctx.trained[(task, arm, seed)] = TrainedModel(result.model_config, result.checkpoint)
+                if seed == ctx.seeds[0]:
+                    ctx.images.extend(result.images)
+                cases.append(result)
+                records.append(_record(result, seed, result.metrics, result.series))
+            if len(cases) > 1:
+                records.append(_record(cases[0], None, _aggregate([case.metrics for case in cases]), None))
+    return records
+
+
+def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], series: Any) -> Record:
+    record: Record = {"suite": "accuracy", "task": result.task, "arm": result.arm, "seed": seed,
+                      "params": model_params(result.model_config), "metrics": metrics}
+    if series:
+        record["series"] = {name: [list(point) for point in points] for name, points in series.items()}
+    return record
+
+
+def _aggregate(per_seed: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each metric over seeds (same name) and its sample standard deviation (`<name>_std`)."""
+    metrics: dict[str, float] = {}
+    for name in per_seed[0]:
+        values = [metrics_[name] for metrics_ in per_seed]
+        metrics[name] = statistics.fmean(values)
+        metrics[f"{name}_std"] = statistics.stdev(values)
+    return metrics

@@ -1,0 +1,282 @@
+"""Optuna sweeps over HRM's cycle counts and segment budget: `python -m benchmarks.sweep`.
+
+    python -m benchmarks.sweep --task sudoku --arm hrm --scale cpu --trials 20 \
+        [--study NAME] [--storage URL] [--objective exact|exact-per-compute|pareto] \
+        [--space N=1:4,T=1:8,Mmax=1:16,lr=log:1e-5:1e-3] [--out DIR] [--set key=value ...]
+
+Each trial trains and evaluates one case of the accuracy suite (`benchmarks.suites.accuracy.run_case`) at
+the scale's settings with the trial's values applied as `--set` overrides (N -> H_cycles, T -> L_cycles,
+Mmax -> halt_max_steps of the swept arm, which is also the inference budget; lr -> optim.lr). Objectives:
+
+- `exact`: maximise test exact accuracy (TPE, seeded; median pruning on the periodic evaluations);
+- `exact-per-compute`: maximise exact accuracy divided by block applications per test example (the same);
+- `pareto`: maximise exact accuracy and minimise block applications per example (NSGA-II; Optuna cannot
+  prune multi-objective trials, so every trial runs to the end).
+
+The study lives in `sqlite:///<out>/optuna.db` unless `--storage` names another database URL, so several
+processes (SQLite) or machines (a server database such as `postgresql://...`) can work on one study; give
+each concurrent worker its own `--sampler-seed`. Running the command again with the same `--study` adds
+trials to it. Every trial finished by this process is logged as a nested MLflow run under one parent run
+per invocation, and `<out>/summary.md` (best trials, parameter importances, the Pareto front, a plot) is
+rewritten from the whole study at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import optuna
+import sqlalchemy
+import torch
+
+from baselines.registry import ARMS, build_arm
+from benchmarks.config import SCALES, RunConfig, resolve
+from benchmarks.context import case_model_config, prepare_task, resolve_device
+from benchmarks.errors import BenchmarkError
+from benchmarks.suites.accuracy import run_case
+from benchmarks.sweep_space import DEFAULT_SPACE, Dimension, parse_space
+from benchmarks.sweep_summary import write_summary
+from benchmarks.sweep_tracking import TrialLogger
+from benchmarks.tracking import Tracker, resolve_tracking_uri
+from hrm.errors import ConfigError
+from tasks.base import TaskError
+
+# objective -> (names of the values it returns, their directions)
+OBJECTIVES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "exact": (("exact_accuracy",), ("maximize",)),
+    "exact-per-compute": (("exact_accuracy_per_application",), ("maximize",)),
+    "pareto": (("exact_accuracy", "block_applications"), ("maximize", "minimize")),
+}
+PRUNER_STARTUP_TRIALS = 3  # complete trials before the median pruner may stop one
+HEARTBEAT_S = 60  # a running trial without a heartbeat for 2 minutes (Optuna's grace period) is marked failed
+
+
+@dataclass
+class SweepSettings:
+    """One sweep invocation, resolved from the command line."""
+
+    task: str
+    arm: str
+    scale: str
+    trials: int
+    study_name: str
+    storage: str
+    objective: str
+    space: list[Dimension]
+    out: Path
+    overrides: list[str] = field(default_factory=list)
+    seed: int = 0
+    sampler_seed: int | None = None
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        """What the study is about; a resumed study must match it."""
+        return {"task": self.task, "arm": self.arm, "scale": self.scale, "objective": self.objective}
+
+
+def with_compute(metrics: dict[str, float], applications_per_segment: int) -> dict[str, float]:
+    """`metrics` plus `block_applications` per test example: block applications per segment times the mean
+    segments the examples used (`mean_segments`, in every evaluation), as the accuracy suite reports it."""
+    if "exact_accuracy" not in metrics or "mean_segments" not in metrics:
+        raise BenchmarkError(
+            f"the accuracy suite's evaluation lacks exact_accuracy or mean_segments (got {', '.join(metrics)})"
+        )
+    return {**metrics, "block_applications": applications_per_segment * metrics["mean_segments"]}
+
+
+def objective_values(objective: str, metrics: dict[str, float]) -> tuple[float, ...]:
+    """The value(s) Optuna optimises, from metrics `with_compute` (final or at an intermediate evaluation)."""
+    accuracy, applications = metrics["exact_accuracy"], metrics["block_applications"]
+    if objective == "exact":
+        return (accuracy,)
+    if objective == "exact-per-compute":
+        return (accuracy / applications,)
+    return (accuracy, applications)
+
+
+def applications_per_segment(config: RunConfig, task: str, arm: str) -> int:
+    """Block applications per segment of `arm` built for `task` exactly as the accuracy suite builds it."""
+    model_config = case_model_config(config, arm, prepare_task(config, task).train)
+    return build_arm(arm, model_config).block_applications_per_segment()
+
+
+def _sampler(settings: SweepSettings, existing_trials: int) -> optuna.samplers.BaseSampler:
+    # A resumed study continues from a new seed, so its random start-up trials do not repeat the first ones.
+    seed = settings.sampler_seed if settings.sampler_seed is not None else settings.seed + existing_trials
+    if settings.objective == "pareto":
+        return optuna.samplers.NSGAIISampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def open_study(settings: SweepSettings) -> optuna.Study:
+    """Create the study, or load it when one of that name exists and was made for the same sweep."""
+    names, directions = OBJECTIVES[settings.objective]
+    try:
+        # Heartbeats let the next worker mark a killed worker's trial failed instead of running forever.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
+            storage = optuna.storages.RDBStorage(settings.storage, heartbeat_interval=HEARTBEAT_S)
+        existing = {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as error:
+        raise BenchmarkError(f"--storage {_masked(settings.storage)}: cannot open ({error})") from None
+    pruner = (
+        optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS)
+        if len(directions) == 1 else optuna.pruners.NopPruner()
+    )
+    if settings.study_name in existing:
+        study = optuna.load_study(study_name=settings.study_name, storage=storage,
+                                  sampler=_sampler(settings, existing[settings.study_name]), pruner=pruner)
+        found = {key: study.user_attrs.get(key) for key in settings.metadata}
+        if found != settings.metadata:
+            raise BenchmarkError(
+                f"study {settings.study_name!r} in {_masked(settings.storage)} was made for {found}, not "
+                f"{settings.metadata}; choose another --study name"
+            )
+        return study
+    study = optuna.create_study(storage=storage, study_name=settings.study_name, directions=directions,
+                                sampler=_sampler(settings, 0), pruner=pruner, load_if_exists=True)
+    for key, value in {**settings.metadata, "objective_names": list(names)}.items():
+        study.set_user_attr(key, value)
+    return study
+
+
+def make_objective(settings: SweepSettings) -> Callable[[optuna.Trial], tuple[float, ...]]:
+    """The function Optuna calls per trial: train and evaluate one case with the trial's values."""
+    prune = settings.objective != "pareto"
+
+    def objective(trial: optuna.Trial) -> tuple[float, ...]:
+        overrides = [*settings.overrides, *(d.override(d.suggest(trial)) for d in settings.space)]
+        trial.set_user_attr("overrides", overrides)
+        config = resolve(settings.scale, overrides)
+        per_segment = applications_per_segment(config, settings.task, settings.arm)
+        evaluations: list[tuple[int, dict[str, float]]] = []
+
+        def on_eval(step: int, metrics: dict[str, float]) -> None:
+            metrics = with_compute(metrics, per_segment)
+            evaluations.append((step, metrics))
+            if prune:
+                trial.report(objective_values(settings.objective, metrics)[0], step)
+                if step < config.train.steps and trial.should_prune():  # never discard a finished run
+                    raise optuna.TrialPruned(f"pruned at step {step}")
+
+        try:
+            result = run_case(config, settings.task, settings.arm, settings.seed, device=settings.device,
+                              on_eval=on_eval)
+        finally:
+            trial.set_user_attr("evaluations", evaluations)
+        metrics = with_compute(result.metrics, per_segment)
+        trial.set_user_attr("metrics", metrics)
+        return objective_values(settings.objective, metrics)
+
+    return objective
+
+
+def _masked(url: str) -> str:
+    """A database URL with its password hidden, for messages and the summary."""
+    try:
+        return sqlalchemy.engine.make_url(url).render_as_string(hide_password=True)
+    except sqlalchemy.exc.ArgumentError:
+        return url
+
+
+def _check_names(settings: SweepSettings) -> RunConfig:
+    """Fail before the first trial on an unknown task or arm, or a `--set`/`--space` key or value that the
+    config or the model rejects (checked at both ends of every range)."""
+    config = resolve(settings.scale, settings.overrides)
+    if settings.task not in config.tasks:
+        raise BenchmarkError(f"--task {settings.task!r}: unknown task; known tasks: {', '.join(config.tasks)}")
+    if settings.arm not in ARMS:
+        raise BenchmarkError(f"--arm {settings.arm!r}: unknown arm; known arms: {', '.join(ARMS)}")
+    for bound in ("low", "high"):
+        ends = resolve(settings.scale, [*settings.overrides, *(d.override(getattr(d, bound)) for d in settings.space)])
+        case_model_config(ends, settings.arm, prepare_task(ends, settings.task).train)  # validates the model
+    return config
+
+
+def run_sweep(settings: SweepSettings) -> Path:
+    """Run `settings.trials` more trials, log them, write the summary; returns the summary's path."""
+    config = _check_names(settings)
+    if config.train.threads:
+        torch.set_num_threads(config.train.threads)
+    settings.out.mkdir(parents=True, exist_ok=True)
+    study = open_study(settings)
+    root = settings.out.parent  # the results root: one MLflow store for runs and sweeps, as benchmarks.run does
+    tracker = Tracker(resolve_tracking_uri(root), artifact_root=root / "mlartifacts")
+    with tracker.run(f"sweep/{settings.study_name}", tags={"optuna.study": settings.study_name}) as parent:
+        parent.log_params({**settings.metadata, "study": settings.study_name, "storage": _masked(settings.storage),
+                           "space": ",".join(map(str, settings.space)), "overrides": " ".join(settings.overrides),
+                           "seed": settings.seed, "device": str(settings.device)})
+        # A configuration too big for the device fails its trial (recorded in the study), not the sweep.
+        study.optimize(make_objective(settings), n_trials=settings.trials, callbacks=[TrialLogger(tracker, parent)],
+                       catch=(torch.OutOfMemoryError,))
+        names, directions = OBJECTIVES[settings.objective]
+        header = [f"- {key}: `{value}`" for key, value in settings.metadata.items()]
+        header += [f"- optimising: {', '.join(f'{d} {n}' for d, n in zip(directions, names, strict=True))}"]
+        header += [f"- space: `{','.join(map(str, settings.space))}`", f"- storage: `{_masked(settings.storage)}`",
+                   f"- MLflow: `{tracker.tracking_uri}`"]
+        summary = write_summary(study, settings.out, header)
+        for path in (summary, *sorted(settings.out.glob("*.png"))):
+            parent.log_artifact(path)
+    if tracker.error:
+        print(f"warning: MLflow tracking failed; the study and summary are complete without it: {tracker.error}",
+              file=sys.stderr)
+    return summary
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sweep", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", required=True, help="task to train on, e.g. sudoku")
+    parser.add_argument("--arm", default="hrm", help="arm to tune (default: hrm)")
+    parser.add_argument("--scale", default="cpu", choices=SCALES, help="scale preset (default: cpu)")
+    parser.add_argument("--trials", type=int, default=20, help="trials to add in this invocation (default: 20)")
+    parser.add_argument("--study", help="study name; the same name resumes (default: TASK-ARM-SCALE-OBJECTIVE)")
+    parser.add_argument("--storage", help="database URL (default: sqlite:///OUT/optuna.db)")
+    parser.add_argument("--objective", default="exact", choices=OBJECTIVES, help="what to optimise (default: exact)")
+    parser.add_argument("--space", default=DEFAULT_SPACE,
+                        help=f"NAME=LOW:HIGH or NAME=log:LOW:HIGH items, comma-separated (default: {DEFAULT_SPACE})")
+    parser.add_argument("--out", type=Path, help="results directory (default: results/sweep-STUDY)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="config override applied to every trial, as in benchmarks.run; repeatable")
+    parser.add_argument("--seed", type=int, default=0, help="model seed of every trial (default: 0)")
+    parser.add_argument("--sampler-seed", type=int,
+                        help="sampler seed (default: --seed plus the trials already in the study); give each "
+                             "concurrent worker its own")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device (default: auto)")
+    return parser
+
+
+def settings_from_args(argv: list[str] | None = None) -> SweepSettings:
+    args = _parser().parse_args(argv)
+    if args.trials < 1:
+        raise BenchmarkError(f"--trials must be >= 1, got {args.trials}")
+    study = args.study or f"{args.task}-{args.arm}-{args.scale}-{args.objective}"
+    out = args.out or Path("results") / f"sweep-{study}"
+    return SweepSettings(
+        task=args.task, arm=args.arm, scale=args.scale, trials=args.trials, study_name=study,
+        storage=args.storage or f"sqlite:///{out.resolve() / 'optuna.db'}", objective=args.objective,
+        space=parse_space(args.space, args.arm), out=out, overrides=args.overrides, seed=args.seed,
+        sampler_seed=args.sampler_seed, device=resolve_device(args.device),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        summary = run_sweep(settings_from_args(argv))
+    except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(summary.read_text())
+    print(f"Summary written to {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

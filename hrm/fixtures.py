@@ -1,0 +1,66 @@
+"""Synthetic configs, batches and one training step, shared by the tests and the timing cases of every arm."""
+
+from __future__ import annotations
+
+import torch
+
+from hrm.config import ModelConfig
+from hrm.interface import Batch, ReasoningModel
+
+
+def benchmark_config(**changes) -> ModelConfig:
+    """The issue's timing configuration: d=128, 4 heads, 2+2 layers, N=T=2, seq 81, vocab 11, one puzzle id."""
+    base = ModelConfig(
+        vocab_size=11,
+        seq_len=81,
+        num_puzzle_identifiers=1,
+        puzzle_emb_dim=128,
+        hidden_size=128,
+        num_heads=4,
+        H_layers=2,
+        L_layers=2,
+        H_cycles=2,
+        L_cycles=2,
+    )
+    return base.replace(**changes)
+
+
+def tiny_config(**changes) -> ModelConfig:
+    """A network small enough for fast CPU tests (d=32, 1+1 layers, seq 8, vocab 6, 3 puzzle ids)."""
+    base = ModelConfig(
+        vocab_size=6,
+        seq_len=8,
+        num_puzzle_identifiers=3,
+        puzzle_emb_dim=32,
+        hidden_size=32,
+        num_heads=2,
+        H_layers=1,
+        L_layers=1,
+        H_cycles=2,
+        L_cycles=2,
+        halt_max_steps=4,
+    )
+    return base.replace(**changes)
+
+
+def random_batch(config: ModelConfig, batch_size: int, seed: int = 0, device: str | torch.device = "cpu") -> Batch:
+    """Uniform random inputs and labels (all supervised) and puzzle identifiers for `config`."""
+    generator = torch.Generator().manual_seed(seed)
+    shape = (batch_size, config.seq_len)
+    batch = {
+        "inputs": torch.randint(0, config.vocab_size, shape, generator=generator),
+        "labels": torch.randint(0, config.vocab_size, shape, generator=generator),
+        "puzzle_identifiers": torch.randint(0, config.num_puzzle_identifiers, (batch_size,), generator=generator),
+    }
+    return {k: v.to(device) for k, v in batch.items()}
+
+
+def training_step(model: ReasoningModel, optimizers: list[torch.optim.Optimizer], carry, batch: Batch):
+    """One full training step: a supervised segment, backward, every optimiser's step. Returns (carry, output)."""
+    carry, output = model.train_segment(carry, batch)
+    output.loss.backward()
+    for optimizer in optimizers:
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    model.on_optimizer_step()
+    return carry, output

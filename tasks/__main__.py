@@ -1,0 +1,75 @@
+"""Command line for the task harnesses.
+
+    python -m tasks <task> build [--set field=value ...] [--split train|test|both] [--seed S] [--out DIR]
+    python -m tasks <task> download --out DIR
+
+`build` writes each split to DIR/<split> in the reference layout (loadable by `tasks.dataset.load_dataset`
+and by the reference implementation) and prints its summary: counts, difficulty distribution, disk size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from tasks.base import TaskError
+from tasks.dataset import disk_size, save_dataset, summarize
+from tasks.registry import get_task, task_config, task_names
+
+
+def _parse_sets(assignments: list[str]) -> dict[str, str]:
+    overrides = {}
+    for item in assignments:
+        field, sep, value = item.partition("=")
+        if not sep or not field:
+            raise TaskError(f"--set expects field=value, got {item!r}")
+        overrides[field.strip()] = value.strip()
+    return overrides
+
+
+def _format(name: str, summary: dict, size: int) -> str:
+    lines = [f"{name}: {summary['examples']} examples, {summary['puzzles']} puzzles, {summary['groups']} groups, "
+             f"seq_len {summary['seq_len']}, vocab {summary['vocab_size']}, {size / 1e6:.2f} MB on disk"]
+    if "difficulty" in summary:
+        d = summary["difficulty"]
+        lines.append("  difficulty: " + ", ".join(f"{k} {v:.4g}" for k, v in d.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tasks", description="Build or download task datasets.")
+    parser.add_argument("task", choices=task_names())
+    commands = parser.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="write a dataset and print its summary")
+    build.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                       help="task config field (repeatable)")
+    build.add_argument("--split", choices=("train", "test", "both"), default="both")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--out", type=Path, default=None, help="output folder (default data/<task>)")
+    build.add_argument("--cache-dir", type=Path, default=None, help="keep generated splits here for reuse")
+    download = commands.add_parser("download", help="fetch the paper's data (needs network, huggingface_hub)")
+    download.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "download":
+            folder = get_task(args.task).download(args.out)
+            print(f"downloaded {args.task} data to {folder}; build from it with --set data_dir={folder}")
+            return 0
+        task = get_task(args.task, task_config(args.task, _parse_sets(args.set)))
+        out = args.out or Path("data") / args.task
+        with tempfile.TemporaryDirectory() as scratch:  # lets the train build reuse the test split it excludes
+            cache = args.cache_dir or Path(scratch)
+            for split in ("train", "test") if args.split == "both" else (args.split,):
+                dataset = task.build(split, seed=args.seed, cache_dir=cache)
+                folder = save_dataset(dataset, out / split)
+                print(_format(f"{args.task} {split} -> {folder}", summarize(dataset), disk_size(folder)))
+    except TaskError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

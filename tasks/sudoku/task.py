@@ -1,0 +1,231 @@
+"""The Sudoku task: configuration, dataset building (generated or the paper's CSV), scoring, drawing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tasks.base import Split, Task, TaskError, download_from_hub
+from tasks.dataset import PuzzleDataset, cached_build, from_arrays
+from tasks.drawing import draw_grids, draw_strip
+from tasks.sudoku import metrics
+from tasks.sudoku.augment import apply_transform, random_transforms
+from tasks.sudoku.board import BOX_SHAPES, digits_to_tokens, tokens_to_digits
+from tasks.sudoku.csv_data import HUB_FILES, HUB_REPO, read_csv
+from tasks.sudoku.generator import GENERATOR_VERSION, generate
+
+SOURCES = ("generated", "csv")
+
+
+@dataclass
+class SudokuConfig:
+    """Sudoku at one scale. Defaults follow the paper's 1k protocol (1000 training puzzles, 1000
+    augmentations each) on generated 9x9 puzzles, which need no download.
+
+    size:           board size: 4 (2x2 boxes), 6 (2x3 boxes) or 9
+    source:         "generated" (this package's generator) or "csv" (the paper's files, see csv_dir)
+    csv_dir:        folder holding train.csv and test.csv (`python -m tasks sudoku download` fetches them)
+    train_size:     training puzzles (sampled with the build seed from the CSV, or generated)
+    test_size:      test puzzles; 0 = the whole CSV test file (csv only)
+    num_aug:        augmented copies of each training puzzle (test puzzles are never augmented)
+    min_rating:     generated puzzles need at least this many solver backtracks (tasks/sudoku/solver.py);
+                    2 keeps 9x9 generation above 1,000 puzzles a minute on one core; set 0 for 4x4 (solved
+                    without guessing) and 6x6 (few need a guess)
+    csv_min_rating: CSV rows need at least this value in the file's own rating column (0 = all, as the paper)
+    """
+
+    size: int = 9
+    source: str = "generated"
+    csv_dir: str = ""
+    train_size: int = 1000
+    test_size: int = 1000
+    num_aug: int = 1000
+    min_rating: int = 2
+    csv_min_rating: int = 0
+
+    def __post_init__(self) -> None:
+        if self.size not in BOX_SHAPES:
+            raise TaskError(f"SudokuConfig.size: {self.size} is not one of {sorted(BOX_SHAPES)}")
+        if self.source not in SOURCES:
+            raise TaskError(f"SudokuConfig.source: {self.source!r} is not one of {SOURCES}")
+        if self.source == "csv" and not self.csv_dir:
+            raise TaskError("SudokuConfig.csv_dir: required when source is 'csv'")
+        if self.size == 4 and self.min_rating > 0:
+            raise TaskError("SudokuConfig.min_rating: must be 0 for 4x4 (4x4 puzzles are solved without guessing)")
+        if self.source == "csv" and self.size != 9:
+            raise TaskError(f"SudokuConfig.size: the paper's CSV files are 9x9, not {self.size}")
+        if self.train_size < 1:
+            raise TaskError(f"SudokuConfig.train_size: {self.train_size} must be >= 1")
+        if self.test_size < 0 or (self.test_size == 0 and self.source != "csv"):
+            raise TaskError(f"SudokuConfig.test_size: {self.test_size} must be >= 1 (0 = all, csv only)")
+        for name in ("num_aug", "min_rating", "csv_min_rating"):
+            if getattr(self, name) < 0:
+                raise TaskError(f"SudokuConfig.{name}: {getattr(self, name)} must be >= 0")
+
+
+class SudokuTask(Task):
+    """Tokens PAD 0, blank 1, digit d -> d + 1; inputs are the puzzle, labels the full solution."""
+
+    name = "sudoku"
+    config_class = SudokuConfig
+    config: SudokuConfig
+
+    @property
+    def vocab_size(self) -> int:
+        return self.config.size + 2
+
+    @property
+    def seq_len(self) -> int:
+        return self.config.size * self.config.size
+
+    # ------------------------------------------------------------------------------------------ building
+
+    def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
+        if split not in ("train", "test"):
+            raise TaskError(f"sudoku split: {split!r} is not 'train' or 'test'")
+        cfg = self.config
+        key = {"task": self.name, "split": split, "seed": seed, "generator_version": GENERATOR_VERSION,
+               "size": cfg.size, "source": cfg.source, "count": cfg.train_size if split == "train" else cfg.test_size}
+        if split == "train":
+            key |= {"num_aug": cfg.num_aug, "test_size": cfg.test_size}  # augmented copies avoid the test split
+        if cfg.source == "csv":
+            key |= {"csv_min_rating": cfg.csv_min_rating, "csv_files": _file_stamps(Path(cfg.csv_dir))}
+        else:
+            key["min_rating"] = cfg.min_rating
+        return cached_build(cache_dir, key, lambda: self._build(split, seed, cache_dir))
+
+    def _build(self, split: Split, seed: int, cache_dir: Path | None) -> PuzzleDataset:
+        cfg = self.config
+        extra: dict = {"sample_seed": seed}
+        if cfg.source == "csv":
+            puzzles, solutions, ratings, rows = _sample_csv(cfg, split, seed)
+            extra["source_rows"] = rows
+        else:
+            count = cfg.train_size if split == "train" else cfg.test_size
+            made = generate(count, size=cfg.size, min_rating=cfg.min_rating, seed=seed, split=split)
+            puzzles, solutions, ratings = made.puzzles, made.solutions, made.ratings
+        n, copies = len(puzzles), 1 + (cfg.num_aug if split == "train" else 0)
+        if copies > 1:
+            puzzles, solutions = _augment(puzzles, solutions, cfg.num_aug, seed)
+        inputs = digits_to_tokens(puzzles.reshape(n * copies, -1))
+        labels = digits_to_tokens(solutions.reshape(n * copies, -1))
+        keep = np.ones(n * copies, dtype=bool)
+        if copies > 1:
+            # On small boards a transformed training puzzle can be a test puzzle: drop such copies.
+            keep = ~np.isin(_row_keys(inputs), _row_keys(self.build("test", seed, cache_dir).inputs))
+            keep[::copies] = True  # originals are disjoint from the test split already
+            extra["augmented_dropped"] = int((~keep).sum())
+        extra["difficulty"] = np.repeat(ratings.astype(np.float64), copies)[keep]
+        group_sizes = keep.reshape(n, copies).sum(axis=1)
+        return from_arrays(
+            inputs[keep], labels[keep], group_indices=np.concatenate([[0], np.cumsum(group_sizes)]),
+            vocab_size=self.vocab_size, extra=extra,
+        )
+
+    # ----------------------------------------------------------------------------------------- scoring
+
+    def score(
+        self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
+    ) -> dict[str, float]:
+        """token_accuracy, exact_accuracy, valid_accuracy (constraints hold and givens kept) and
+        valid_but_different (valid yet not the stored answer: a puzzle with several solutions)."""
+        predictions = np.asarray(predictions)
+        if predictions.shape != dataset.labels.shape:
+            raise TaskError(f"sudoku predictions: shape {predictions.shape}, expected {dataset.labels.shape}")
+        grid = (-1, self.config.size, self.config.size)
+        return metrics.count(
+            tokens_to_digits(dataset.inputs).reshape(grid),
+            tokens_to_digits(dataset.labels).reshape(grid),
+            tokens_to_digits(predictions).reshape(grid),
+        ).fractions()
+
+    def decode(self, sequence: np.ndarray) -> np.ndarray:
+        """[seq_len] tokens -> [size, size] digits (0 blank, -1 PAD)."""
+        sequence = np.asarray(sequence)
+        if sequence.shape != (self.seq_len,):
+            raise TaskError(f"sudoku sequence: shape {sequence.shape}, expected ({self.seq_len},)")
+        return tokens_to_digits(sequence).reshape(self.config.size, self.config.size)
+
+    # ----------------------------------------------------------------------------------------- drawing
+
+    def _palette(self) -> tuple[list[str], list[str]]:
+        """Colour and text of each token: PAD grey, blank white, digits pale blue with their number."""
+        colors = ["#9e9e9e", "#ffffff"] + ["#dbe9f6"] * self.config.size
+        text = ["", ""] + [str(d) for d in range(1, self.config.size + 1)]
+        return colors, text
+
+    def _grid(self, tokens: np.ndarray) -> np.ndarray:
+        return np.asarray(tokens).reshape(-1, self.config.size, self.config.size).squeeze(0)
+
+    def draw(self, path: Path, inputs: np.ndarray, labels: np.ndarray, prediction: np.ndarray) -> Path:
+        colors, text = self._palette()
+        target, predicted = self._grid(labels), self._grid(prediction)
+        panels = [("puzzle", self._grid(inputs)), ("solution", target), ("prediction", predicted, predicted != target)]
+        return draw_grids(path, panels, colors, cell_text=text)
+
+    def draw_segments(self, path: Path, inputs: np.ndarray, segment_predictions: np.ndarray) -> Path:
+        colors, text = self._palette()
+        frames = np.asarray(segment_predictions).reshape(-1, self.config.size, self.config.size)
+        return draw_strip(path, self._grid(inputs), frames, colors, cell_text=text)
+
+    def download(self, directory: Path) -> Path:
+        """train.csv and test.csv of the paper's Sudoku-Extreme into `directory` (set csv_dir to it)."""
+        try:
+            return download_from_hub(HUB_REPO, HUB_FILES, directory)
+        except TaskError:
+            raise
+        except Exception as error:  # the hub raises many types (HTTP, connection, offline mode)
+            raise TaskError(f"sudoku download from {HUB_REPO} failed (is there network access?): {error}") from error
+
+
+def _file_stamps(directory: Path) -> dict[str, list[int]]:
+    """Size and modification time of the CSV files, so a changed file is not served from the cache."""
+    stamps = {}
+    for name in HUB_FILES:
+        path = directory / name
+        if not path.is_file():
+            raise TaskError(f"{path}: missing (set task.sudoku.csv_dir, or run `python -m tasks sudoku download`)")
+        stat = path.stat()
+        stamps[name] = [stat.st_size, stat.st_mtime_ns]
+    return stamps
+
+
+def _sample_csv(cfg: SudokuConfig, split: Split, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(puzzles, solutions, ratings, row numbers) of one split from the CSV files, sampled with `seed`.
+
+    Training rows whose question also appears in test.csv are never chosen, so train and test are disjoint.
+    """
+    directory = Path(cfg.csv_dir)
+    records = read_csv(directory / f"{split}.csv", cfg.size)
+    eligible = np.flatnonzero(records.ratings >= cfg.csv_min_rating)
+    if split == "train":
+        in_test = np.isin(_row_keys(records.questions), _row_keys(read_csv(directory / "test.csv", cfg.size).questions))
+        eligible = eligible[~in_test[eligible]]
+    wanted = cfg.train_size if split == "train" else cfg.test_size
+    if wanted == 0:
+        rows = eligible
+    elif wanted > len(eligible):
+        raise TaskError(f"{directory / f'{split}.csv'}: {wanted} puzzles wanted, only {len(eligible)} eligible")
+    else:
+        rows = np.sort(np.random.default_rng(seed).choice(eligible, wanted, replace=False))
+    return records.questions[rows], records.answers[rows], records.ratings[rows], rows
+
+
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """[rows, ...] array -> [rows] opaque keys that compare equal exactly when the rows do."""
+    flat = np.ascontiguousarray(rows.reshape(len(rows), -1))
+    return flat.view(np.dtype((np.void, flat.shape[1] * flat.dtype.itemsize))).ravel()
+
+
+def _augment(puzzles: np.ndarray, solutions: np.ndarray, num_aug: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each puzzle followed by `num_aug` randomly transformed copies: [n * (1 + num_aug), size, size] each."""
+    n, size = len(puzzles), puzzles.shape[1]
+    copies = 1 + num_aug
+    transforms = random_transforms(np.random.default_rng([seed, 1]), n * num_aug, size)
+    moved_p = apply_transform(np.repeat(puzzles, num_aug, axis=0), transforms).reshape(n, num_aug, size, size)
+    moved_s = apply_transform(np.repeat(solutions, num_aug, axis=0), transforms).reshape(n, num_aug, size, size)
+    out_p = np.concatenate([puzzles[:, None], moved_p], axis=1).reshape(n * copies, size, size)
+    out_s = np.concatenate([solutions[:, None], moved_s], axis=1).reshape(n * copies, size, size)
+    return out_p, out_s

@@ -1,0 +1,53 @@
+"""`python -m benchmarks.run`: argument errors, dry run, and MLflow failures that must not lose results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from benchmarks.run import main
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--tasks", "chess"], "unknown task chess; known tasks: "),
+    (["--arms", "hrm,lstm"], "unknown arm lstm; known arms: "),
+    (["--set", "train.stepz=3"], "TrainConfig has no field 'stepz'"),
+    (["--set", "train.steps=many"], "train.steps: expected an integer, got 'many'"),
+    (["--seeds", "0,x"], "--seeds must be comma-separated integers"),
+    (["--resume"], "--resume needs --out"),
+])
+def test_bad_arguments_give_one_clear_error_and_exit_status_2(argv, message, capsys):
+    assert main(["--scale", "smoke", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_suite_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--suite", "speed"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'speed'" in capsys.readouterr().err
+
+
+def test_dry_run_prints_the_plan_and_trains_nothing(tmp_path, capsys):
+    assert main(["--scale", "smoke", "--dry-run", "--tasks", "sudoku", "--arms", "hrm,transformer",
+                 "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "| sudoku | hrm " in out and "| sudoku | transformer " in out
+    assert "est. time" in out and "parameters" in out
+    assert not (tmp_path / "run").exists()
+
+
+def test_results_and_report_are_written_when_mlflow_fails(tmp_path, monkeypatch, smoke_config, capsys):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "unknown-scheme://nowhere")
+    out = tmp_path / "run"
+    code = main(["--scale", "smoke", "--suite", "memory", "--tasks", "sudoku", "--arms", "hrm", "--out", str(out),
+                 "--set", f"train.cache_dir={smoke_config().train.cache_dir}"])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["mlflow"]["error"] and "unknown-scheme://nowhere" in results["mlflow"]["error"]
+    assert results["records"]
+    assert "Tracking failed" in (out / "report.md").read_text()
+    assert "MLflow tracking failed" in capsys.readouterr().err

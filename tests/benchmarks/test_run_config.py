@@ -1,0 +1,77 @@
+"""Run settings: scale presets, `--set` overrides and their errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.config import PRESETS, apply_overrides, resolve
+from benchmarks.errors import BenchmarkError
+
+
+def test_paper_scale_is_the_papers_configuration():
+    config = resolve("paper")
+    assert (config.model.hidden_size, config.model.H_cycles, config.model.L_cycles) == (512, 2, 2)
+    assert (config.optim.lr, config.optim.warmup_steps, config.train.batch_size) == (1e-4, 2000, 768)
+
+
+def test_preset_values_are_applied_over_the_defaults():
+    config = resolve("smoke")
+    assert config.model.hidden_size == PRESETS["smoke"]["model.hidden_size"]
+    assert config.train.steps == PRESETS["smoke"]["train.steps"]
+    assert config.tasks["sudoku"].size == PRESETS["smoke"]["task.sudoku.size"]
+
+
+def test_overrides_are_converted_to_each_fields_type():
+    config = resolve("smoke", ["model.H_cycles=4", "optim.lr=3e-4", "train.progress=false",
+                               "memory.T_values=1,2,8", "model.gradient_mode=bptt", "task.sudoku.test_size=5"])
+    assert config.model.H_cycles == 4
+    assert config.optim.lr == 3e-4
+    assert config.train.progress is False
+    assert config.memory.T_values == (1, 2, 8)
+    assert config.model.gradient_mode == "bptt"
+    assert config.tasks["sudoku"].test_size == 5
+
+
+def test_user_model_overrides_win_over_arm_defaults_but_preset_ones_do_not():
+    config = resolve("smoke", ["model.L_cycles=5"])
+    assert config.model_overrides == {"L_cycles": 5}
+    assert config.arm_model_overrides("trm")["L_cycles"] == 5
+    assert resolve("smoke").model_overrides == {}
+
+
+def test_arm_overrides_apply_to_that_arm_only():
+    config = resolve("smoke", ["arm.hrm.H_cycles=3"])
+    assert config.arm_model_overrides("hrm")["H_cycles"] == 3
+    assert "H_cycles" not in config.arm_model_overrides("hrm-bptt")
+
+
+def test_apply_overrides_leaves_the_original_config_unchanged():
+    config = resolve("smoke")
+    changed = apply_overrides(config, ["train.steps=99", "arm.hrm.H_cycles=3"])
+    assert changed.train.steps == 99 and config.train.steps == PRESETS["smoke"]["train.steps"]
+    assert "hrm" not in config.arm_overrides
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("train.stepz=3", "no field 'stepz'"),
+    ("model.hidden=3", "no field 'hidden'"),
+    ("train.steps=many", "train.steps: expected an integer, got 'many'"),
+    ("optim.lr=fast", "optim.lr: expected a number"),
+    ("train.progress=maybe", "expected a boolean"),
+    ("model.gradient_mode=sideways", "must be one of one_step, bptt"),
+    ("nonsense.steps=3", "unknown section 'nonsense'"),
+    ("task.chess.size=3", "unknown task 'chess'"),
+    ("arm.lstm.H_cycles=3", "unknown arm 'lstm'"),
+    ("train.steps", "expected key=value"),
+    ("train.steps=0", "train.steps must be >= 1"),
+    ("model.num_heads=3", "hidden_size (16) must be divisible by num_heads (3)"),
+    ("task.sudoku.size=5", "SudokuConfig.size"),
+])
+def test_bad_override_raises_one_benchmark_error_naming_it(override, message):
+    with pytest.raises(BenchmarkError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        resolve("smoke", [override])
+
+
+def test_unknown_scale_is_rejected():
+    with pytest.raises(BenchmarkError, match="unknown scale 'huge'"):
+        resolve("huge")

@@ -1,0 +1,65 @@
+"""`--suite all --scale smoke` end to end in a temporary folder: report, JSON and nested MLflow runs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from benchmarks.config import SUITES
+from benchmarks.run import main
+
+
+def _run_all(tmp_path, cache, tracking_uri, *selection: str) -> tuple[dict, float]:
+    out = tmp_path / "results" / "smoke"
+    started = time.perf_counter()
+    assert main(["--suite", "all", "--scale", "smoke", "--out", str(out), "--set", f"train.cache_dir={cache}",
+                 *selection]) == 0
+    wall = time.perf_counter() - started
+    assert (out / "report.md").exists()
+    return json.loads((out / "results.json").read_text()), wall
+
+
+def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str], arms: list[str]) -> None:
+    assert results["schema_version"] == 1 and results["scale"] == "smoke" and results["suites"] == list(SUITES)
+    assert {"type", "name", "class", "threads"} <= set(results["device"])
+    assert {(r["suite"], r["task"], r["arm"]) for r in results["records"] if r["suite"] != "act"} == {
+        (suite, task, arm) for suite in ("accuracy", "memory", "throughput") for task in tasks for arm in arms
+    }
+    assert results["mlflow"]["error"] is None and results["mlflow"]["tracking_uri"] == tracking_uri
+
+    client = MlflowClient(tracking_uri)
+    parent = client.get_run(results["mlflow"]["parent_run_id"])
+    assert parent.info.status == "FINISHED" and "wall_s" in parent.data.metrics
+    artifacts = {item.path for item in client.list_artifacts(parent.info.run_id)}
+    assert {"report.md", "results.json"} <= artifacts
+    children = client.search_runs([parent.info.experiment_id],
+                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'", max_results=1000)
+    names = {run.info.run_name: run for run in children}
+    for task in tasks:
+        for arm in arms:
+            accuracy = names[f"accuracy/{task}/{arm}/0"]
+            assert 0.0 <= accuracy.data.metrics["exact_accuracy"] <= 1.0
+            assert len(client.get_metric_history(accuracy.info.run_id, "train_loss")) > 1
+            assert "slope_saved_bytes_vs_T" in names[f"memory/{task}/{arm}"].data.metrics
+            assert "train_samples_per_s" in names[f"throughput/{task}/{arm}/cpu"].data.metrics
+
+
+def test_smoke_suite_all_writes_report_json_and_nested_mlflow_runs(tmp_path, data_cache, tracking_uri):
+    results, _ = _run_all(tmp_path, data_cache, tracking_uri, "--tasks", "sudoku", "--arms", "hrm,transformer-act")
+    _check_records_and_mlflow(results, tracking_uri, ["sudoku"], ["hrm", "transformer-act"])
+    act = {(r["arm"], r["params"]["mode"], r["params"]["max_segments"]) for r in results["records"]
+           if r["suite"] == "act"}
+    assert ("hrm", "act", 2) in act and ("hrm", "fixed", 4) in act
+
+
+@pytest.mark.slow
+def test_smoke_suite_all_every_task_and_arm(tmp_path, data_cache, tracking_uri):
+    from baselines.registry import ARMS
+    from tasks.registry import TASKS
+
+    results, wall = _run_all(tmp_path, data_cache, tracking_uri)
+    _check_records_and_mlflow(results, tracking_uri, list(TASKS), list(ARMS))
+    print(f"smoke --suite all, every task and arm: {wall:.1f} s")

@@ -1,0 +1,193 @@
+"""The shared dataset format: CSR layout, disk round trips, reading reference-built folders, the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tasks.base import TaskError
+from tasks.dataset import (
+    assemble,
+    cache_folder,
+    cached_build,
+    example_puzzles,
+    from_arrays,
+    load_dataset,
+    save_dataset,
+    summarize,
+)
+
+
+def _puzzle(rng, examples, seq_len=4, identifier=0):
+    inputs = rng.integers(1, 5, size=(examples, seq_len))
+    return inputs, inputs + 1, identifier
+
+
+def _groups():
+    rng = np.random.default_rng(0)
+    return [[_puzzle(rng, 2, identifier=1), _puzzle(rng, 3, identifier=2)], [_puzzle(rng, 1, identifier=3)]]
+
+
+def _dataset(**extra):
+    return assemble(_groups(), vocab_size=6, seq_len=4, num_puzzle_identifiers=4,
+                    identifiers=["<blank>", "a", "b", "c"], extra=extra)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_assemble_builds_csr_indices_over_examples_puzzles_and_groups():
+    dataset = _dataset()
+    assert dataset.puzzle_indices.tolist() == [0, 2, 5, 6]
+    assert dataset.group_indices.tolist() == [0, 2, 3]
+    assert dataset.puzzle_identifiers.tolist() == [1, 2, 3]
+    assert dataset.inputs.shape == (6, 4) and dataset.inputs.dtype == np.int32
+    assert example_puzzles(dataset).tolist() == [0, 0, 1, 1, 1, 2]
+    meta = dataset.metadata
+    assert (meta["total_groups"], meta["mean_puzzle_examples"], meta["sets"]) == (2, 2.0, ["all"])
+    assert (meta["pad_id"], meta["ignore_label_id"], meta["blank_identifier_id"]) == (0, 0, 0)
+
+
+def test_from_arrays_defaults_to_one_example_per_puzzle_and_one_puzzle_per_group():
+    dataset = from_arrays(np.ones((3, 5)), np.ones((3, 5)), vocab_size=2)
+    assert dataset.puzzle_indices.tolist() == [0, 1, 2, 3]
+    assert dataset.group_indices.tolist() == [0, 1, 2, 3]
+    assert dataset.puzzle_identifiers.tolist() == [0, 0, 0]
+    assert dataset.identifiers == ["<blank>"]
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(inputs=np.full((3, 5), 7)), "inputs has tokens outside"),
+        (dict(puzzle_indices=np.array([0, 2, 1, 3])), "puzzle_indices must rise"),
+        (dict(group_indices=np.array([0, 3, 2])), "group_indices must rise"),
+        (dict(puzzle_identifiers=np.array([0, 0, 5])), "puzzle_identifiers outside"),
+        (dict(labels=np.ones((3, 4))), "labels"),
+    ],
+)
+def test_inconsistent_arrays_are_a_task_error_naming_the_field(change, message):
+    arrays = dict(inputs=np.ones((3, 5)), labels=np.ones((3, 5)))
+    arrays.update(change)
+    with pytest.raises(TaskError, match=message):
+        from_arrays(vocab_size=2, **arrays)
+
+
+def test_save_then_load_round_trips_arrays_metadata_identifiers_and_extra(tmp_path):
+    dataset = _dataset(difficulty=np.array([1.5, 2.0, 3.0]), note={"protocol": "x", "seed": np.int64(4)},
+                       names=np.array(["a", "bc"]))
+    loaded = load_dataset(save_dataset(dataset, tmp_path / "train"))
+    for name in ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(dataset, name))
+        assert getattr(loaded, name).dtype == getattr(dataset, name).dtype
+    assert loaded.metadata == dataset.metadata
+    assert loaded.identifiers == dataset.identifiers
+    np.testing.assert_array_equal(loaded.extra["difficulty"], [1.5, 2.0, 3.0])
+    assert loaded.extra["note"] == {"protocol": "x", "seed": 4}
+    assert loaded.extra["names"].tolist() == ["a", "bc"]
+
+
+@pytest.mark.parametrize("value, message", [(np.array([{}, 1], dtype=object), "object array"), ({1, 2}, "set")])
+def test_extra_that_cannot_be_stored_is_a_task_error_naming_it(tmp_path, value, message):
+    with pytest.raises(TaskError, match=message):
+        save_dataset(_dataset(bad=value), tmp_path)
+
+
+def test_saving_the_same_dataset_twice_gives_byte_identical_files(tmp_path):
+    save_dataset(_dataset(), tmp_path / "a")
+    save_dataset(_dataset(), tmp_path / "b")
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
+def test_load_reads_a_folder_written_the_way_the_reference_builders_write_it(tmp_path):
+    # The reference: uint8 tokens, int32 indices, identifiers.json next to the split folders, no extra.
+    split = tmp_path / "maze-ref" / "train"
+    split.mkdir(parents=True)
+    np.save(split / "all__inputs.npy", np.array([[1, 2, 3], [2, 2, 4]], dtype=np.uint8))
+    np.save(split / "all__labels.npy", np.array([[1, 5, 3], [2, 5, 4]], dtype=np.uint8))
+    np.save(split / "all__puzzle_identifiers.npy", np.array([0, 0], dtype=np.int32))
+    np.save(split / "all__puzzle_indices.npy", np.array([0, 1, 2], dtype=np.int32))
+    np.save(split / "all__group_indices.npy", np.array([0, 1, 2], dtype=np.int32))
+    (split / "dataset.json").write_text(json.dumps({
+        "pad_id": 0, "ignore_label_id": 0, "blank_identifier_id": 0, "vocab_size": 6, "seq_len": 3,
+        "num_puzzle_identifiers": 1, "total_groups": 2, "mean_puzzle_examples": 1, "sets": ["all"]}))
+    (split.parent / "identifiers.json").write_text(json.dumps(["<blank>"]))
+    dataset = load_dataset(split)
+    assert dataset.inputs.dtype == np.int32 and dataset.puzzle_indices.dtype == np.int64
+    assert dataset.labels.tolist() == [[1, 5, 3], [2, 5, 4]]
+    assert dataset.identifiers == ["<blank>"] and dataset.extra == {}
+
+
+def test_load_concatenates_several_sets_with_shifted_offsets(tmp_path):
+    first = _dataset()
+    second = from_arrays(np.full((2, 4), 3), np.full((2, 4), 3), vocab_size=6)
+    folder = tmp_path / "split"
+    folder.mkdir()
+    for name, part in (("a", first), ("b", second)):
+        for field in ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices"):
+            np.save(folder / f"{name}__{field}.npy", getattr(part, field))
+    meta = dict(first.metadata, sets=["a", "b"], total_groups=4)
+    (folder / "dataset.json").write_text(json.dumps(meta))
+    merged = load_dataset(folder)
+    assert merged.puzzle_indices.tolist() == [0, 2, 5, 6, 7, 8]
+    assert merged.group_indices.tolist() == [0, 2, 3, 4, 5]
+    assert len(merged.inputs) == 8
+
+
+def test_load_of_a_folder_without_dataset_json_names_the_folder(tmp_path):
+    with pytest.raises(TaskError, match="no dataset.json"):
+        load_dataset(tmp_path)
+
+
+def test_load_of_a_folder_missing_an_array_names_the_file(tmp_path):
+    save_dataset(_dataset(), tmp_path)
+    (tmp_path / "all__labels.npy").unlink()
+    with pytest.raises(TaskError, match="all__labels.npy"):
+        load_dataset(tmp_path)
+
+
+def test_cached_build_builds_once_and_then_reads_the_same_bytes(tmp_path):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return _dataset()
+
+    key = {"task": "toy", "split": "train", "seed": 0}
+    first = cached_build(tmp_path, key, build)
+    files = _files(cache_folder(tmp_path, key))
+    second = cached_build(tmp_path, key, build)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(first.inputs, second.inputs)
+    assert _files(cache_folder(tmp_path, key)) == files
+    assert json.loads((cache_folder(tmp_path, key) / "key.json").read_text()) == key
+
+
+def test_cache_folders_differ_for_different_keys_and_not_for_key_order(tmp_path):
+    assert cache_folder(tmp_path, {"task": "t", "seed": 0}) != cache_folder(tmp_path, {"task": "t", "seed": 1})
+    assert cache_folder(tmp_path, {"a": 1, "b": 2}) == cache_folder(tmp_path, {"b": 2, "a": 1})
+
+
+def test_cached_build_without_a_cache_dir_builds_every_time(tmp_path):
+    calls = []
+    cached_build(None, {"task": "t"}, lambda: calls.append(1) or _dataset())
+    cached_build(None, {"task": "t"}, lambda: calls.append(1) or _dataset())
+    assert len(calls) == 2 and not any(tmp_path.iterdir())
+
+
+def test_summarize_reports_counts_and_difficulty_distribution():
+    summary = summarize(_dataset(difficulty=np.array([1.0, 2.0, 3.0])))
+    assert (summary["examples"], summary["puzzles"], summary["groups"]) == (6, 3, 2)
+    assert summary["difficulty"]["mean"] == 2.0 and summary["difficulty"]["max"] == 3.0
+
+
+@pytest.mark.parametrize("vocab_size, stored", [(6, np.uint8), (300, np.int32)])
+def test_tokens_are_stored_as_small_as_the_vocabulary_allows_and_load_as_int32(tmp_path, vocab_size, stored):
+    dataset = from_arrays(np.full((2, 3), 5), np.full((2, 3), 5), vocab_size=vocab_size)
+    save_dataset(dataset, tmp_path)
+    assert np.load(tmp_path / "all__inputs.npy").dtype == stored
+    assert load_dataset(tmp_path).inputs.dtype == np.int32
