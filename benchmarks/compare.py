@@ -311,7 +311,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.compare",
         description="Compare two benchmark results and exit non-zero on a regression past tolerance.",
-        epilog="Exit status: 0 no regression, 1 regression or missing metric, 2 bad input.",
+        epilog=(
+            f"Default tolerances: accuracy {DEFAULT_TOLERANCES['accuracy']} absolute, memory "
+            f"{DEFAULT_TOLERANCES['memory']} relative, throughput {DEFAULT_TOLERANCES['throughput']} relative (same "
+            "device class only); other metrics are shown, not gated. "
+            "Exit status: 0 no regression, 1 regression or missing metric, 2 bad input."
+        ),
     )
     parser.add_argument("base", help="baseline results.json or result directory")
     parser.add_argument("new", help="new results.json or result directory")

@@ -167,6 +167,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "arm.trm.H_cycles": 2, "arm.trm.L_cycles": 2, "arm.trm.L_layers": 1, "arm.trm.puzzle_emb_len": 0,
         "optim.lr": 1e-3, "optim.weight_decay": 0.1, "optim.warmup_steps": 2,
         "train.batch_size": 8, "train.steps": 6, "train.eval_interval": 3, "train.log_interval": 2,
+        "train.threads": 1,  # tiny ops gain nothing from more threads; shared CI cores lose a lot
         "memory.batch_size": 2, "memory.T_values": (1, 2, 3), "memory.N_values": (1, 2),
         "throughput.batch_size": 8, "throughput.cpu_batch_size": 8, "throughput.warmup": 1,
         "throughput.iterations": 1, "throughput.repeats": 2,

@@ -42,7 +42,7 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
             rows.append([task_name, arm, f"{count_parameters(model):,}", blocks, model_config.halt_max_steps,
                          train.steps, len(seeds), f"{step_flops / 1e9:,.1f}", _duration(seconds)])
     table = tabulate(rows, headers=["task", "arm", "parameters", "blocks/segment", "Mmax", "steps", "seeds",
-                                    "GFLOP/step", "est. time"], tablefmt="github")
+                                    "GFLOP/step", "est. time"], tablefmt="github", disable_numparse=True)
     return "\n".join([
         f"scale {config.scale}; suites {', '.join(suites)}; device {device}; batch {train.batch_size}; "
         f"evaluation every {train.eval_interval or train.steps} steps ({train.eval_mode} mode)",
@@ -59,4 +59,6 @@ def _duration(seconds: float) -> str:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"

@@ -54,6 +54,11 @@ _SUITE_NOTES = {
 }
 
 
+def _table(rows: list, headers) -> str:
+    """A GitHub-Markdown table; cells are already formatted strings, so tabulate must not re-parse them."""
+    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+
+
 def _provenance(results: dict[str, Any]) -> str:
     device = results["device"]
     rows = [("scale", results["scale"]), ("suites", ", ".join(results["suites"])),
@@ -61,7 +66,7 @@ def _provenance(results: dict[str, Any]) -> str:
             ("git commit", results.get("git_commit") or "unknown"), ("created", results["created"]),
             ("command", f"`{results.get('command', '')}`"),
             ("torch", results["versions"].get("torch"))]
-    return tabulate(rows, tablefmt="github", headers=("", ""))
+    return _table(rows, ("", ""))
 
 
 def _fmt(value: float | None, kind: str = "") -> str:
@@ -75,28 +80,34 @@ def _fmt(value: float | None, kind: str = "") -> str:
 
 
 def _accuracy_table(records: list[Record]) -> str:
+    """One table per task (its own scores as columns); the seed aggregate replaces per-seed rows."""
     seeds_per_case: dict[tuple, int] = {}
     for r in records:
         if r["seed"] is not None:
             seeds_per_case[(r["task"], r["arm"])] = seeds_per_case.get((r["task"], r["arm"]), 0) + 1
     shown = [r for r in records if r["seed"] is None or seeds_per_case[(r["task"], r["arm"])] == 1]
-    extra = sorted({name for r in shown for name in r["metrics"]
-                    if any(word in name for word in _SCORE_WORDS) and name not in _ACCURACY_FIRST
-                    and not name.startswith("q_halt") and not name.endswith("_std")})
-    columns = [*_ACCURACY_FIRST, *extra]
-    rows = []
-    for r in shown:
-        metrics = r["metrics"]
+    tables = []
+    for task in dict.fromkeys(r["task"] for r in shown):
+        rows_of_task = [r for r in shown if r["task"] == task]
+        extra = sorted({name for r in rows_of_task for name in r["metrics"]
+                        if any(word in name for word in _SCORE_WORDS) and name not in _ACCURACY_FIRST
+                        and not name.startswith("q_halt") and not name.endswith("_std")})
+        columns = [*_ACCURACY_FIRST, *extra]
+        rows = []
+        for r in rows_of_task:
+            metrics = r["metrics"]
 
-        def cell(name: str, metrics=metrics) -> str:
-            if name not in metrics:
-                return "-"
-            spread = metrics.get(f"{name}_std")
-            return _fmt(metrics[name]) + (f" ± {spread:.3f}" if spread is not None else "")
+            def cell(name: str, metrics=metrics) -> str:
+                if name not in metrics:
+                    return "-"
+                spread = metrics.get(f"{name}_std")
+                return _fmt(metrics[name]) + (f" ± {spread:.3f}" if spread is not None else "")
 
-        rows.append([r["task"], r["arm"], *[cell(name) for name in columns], _fmt(metrics.get("mean_segments")),
-                     _fmt(metrics.get("parameters")), f"{metrics.get('train_wall_s', 0):.1f} s"])
-    return tabulate(rows, headers=["task", "arm", *columns, "segments", "parameters", "wall"], tablefmt="github")
+            rows.append([r["arm"], *[cell(name) for name in columns], _fmt(metrics.get("mean_segments")),
+                         _fmt(metrics.get("parameters")), f"{metrics.get('train_wall_s', 0):.1f} s"])
+        tables.append(f"**{task}**\n\n" + _table(rows, headers=["arm", *columns, "segments", "parameters",
+                                                                    "wall"]))
+    return "\n\n".join(tables)
 
 
 def _memory_table(records: list[Record]) -> str:
@@ -111,8 +122,8 @@ def _memory_table(records: list[Record]) -> str:
                   ("slope_saved_bytes_vs_T", "slope_saved_bytes_vs_N", "slope_cuda_peak_bytes_vs_T")]
         rows.append([r["task"], r["arm"], *[_fmt(saved.get(t), "bytes") for t in t_values],
                      *[f"{value:,.0f}" if value is not None else "-" for value in slopes]])
-    return tabulate(rows, headers=["task", "arm", *[f"saved, T={t}" for t in t_values], "slope vs T (B per step)",
-                                   "slope vs N (B per cycle)", "CUDA peak slope vs T"], tablefmt="github")
+    return _table(rows, headers=["task", "arm", *[f"saved, T={t}" for t in t_values], "slope vs T (B per step)",
+                                   "slope vs N (B per cycle)", "CUDA peak slope vs T"])
 
 
 def _throughput_table(records: list[Record]) -> str:
@@ -120,7 +131,7 @@ def _throughput_table(records: list[Record]) -> str:
              "infer_mfu")
     rows = [[r["task"], r["arm"], r["params"]["device"], r["params"]["batch_size"],
              *[_fmt(r["metrics"].get(name)) for name in names]] for r in records]
-    return tabulate(rows, headers=["task", "arm", "device", "batch", *names], tablefmt="github")
+    return _table(rows, headers=["task", "arm", "device", "batch", *names])
 
 
 def _act_table(records: list[Record]) -> str:
@@ -138,10 +149,10 @@ def _act_table(records: list[Record]) -> str:
     scaling = [[task, arm, *[_fmt(fixed.get((task, arm, m), {}).get("exact_accuracy")) for m in budgets]]
                for task, arm in cases]
     return "\n\n".join([
-        tabulate(halting, headers=["task", "arm", "Mmax", "mean segments (ACT)", "exact_accuracy (ACT)",
-                                   "exact_accuracy (fixed Mmax)", "q_halt_accuracy (ACT)"], tablefmt="github"),
+        _table(halting, headers=["task", "arm", "Mmax", "mean segments (ACT)", "exact_accuracy (ACT)",
+                                   "exact_accuracy (fixed Mmax)", "q_halt_accuracy (ACT)"]),
         "Exact accuracy against the inference Mmax (fixed mode; trained with the Mmax above):",
-        tabulate(scaling, headers=["task", "arm", *[f"Mmax={m}" for m in budgets]], tablefmt="github"),
+        _table(scaling, headers=["task", "arm", *[f"Mmax={m}" for m in budgets]]),
     ])
 
 

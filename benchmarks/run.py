@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,13 +83,30 @@ def _seeds(value: str) -> list[int]:
     return seeds
 
 
+class Terminated(BaseException):
+    """SIGTERM (a scheduler's or `kill`'s stop) raised like Ctrl-C, so the partial results are still written."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated(f"stopped by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return _run(args)
     except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (Terminated, KeyboardInterrupt) as stop:
+        print(f"interrupted ({stop or 'Ctrl-C'}): partial results written; continue with --resume --out <folder>",
+              file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -1,12 +1,13 @@
 """Optuna sweeps over HRM's cycle counts and segment budget: `python -m benchmarks.sweep`.
 
-    python -m benchmarks.sweep --task sudoku --arm hrm --scale cpu --trials 20 \
-        [--study NAME] [--storage URL] [--objective exact|exact-per-compute|pareto] \
+    python -m benchmarks.sweep --task sudoku --arm hrm --scale cpu --trials 20
+        [--study NAME] [--storage URL] [--objective exact|exact-per-compute|pareto]
         [--space N=1:4,T=1:8,Mmax=1:16,lr=log:1e-5:1e-3] [--out DIR] [--set key=value ...]
 
 Each trial trains and evaluates one case of the accuracy suite (`benchmarks.suites.accuracy.run_case`) at
 the scale's settings with the trial's values applied as `--set` overrides (N -> H_cycles, T -> L_cycles,
-Mmax -> halt_max_steps of the swept arm, which is also the inference budget; lr -> optim.lr). Objectives:
+Mmax -> halt_max_steps of the swept arm, also the inference budget while train.eval_max_segments is 0,
+the default; lr -> optim.lr). Objectives:
 
 - `exact`: maximise test exact accuracy (TPE, seeded; median pruning on the periodic evaluations);
 - `exact-per-compute`: maximise exact accuracy divided by block applications per test example (the same);
@@ -199,6 +200,18 @@ def _check_names(settings: SweepSettings) -> RunConfig:
     return config
 
 
+def _header(settings: SweepSettings, tracker: Tracker) -> list[str]:
+    """The summary's description of the sweep."""
+    names, directions = OBJECTIVES[settings.objective]
+    return [
+        *(f"- {key}: `{value}`" for key, value in settings.metadata.items()),
+        f"- optimising: {', '.join(f'{d} {n}' for d, n in zip(directions, names, strict=True))}",
+        f"- space: `{','.join(map(str, settings.space))}`",
+        f"- storage: `{_masked(settings.storage)}`",
+        f"- MLflow: `{tracker.tracking_uri}`",
+    ]
+
+
 def run_sweep(settings: SweepSettings) -> Path:
     """Run `settings.trials` more trials, log them, write the summary; returns the summary's path."""
     config = _check_names(settings)
@@ -212,17 +225,13 @@ def run_sweep(settings: SweepSettings) -> Path:
         parent.log_params({**settings.metadata, "study": settings.study_name, "storage": _masked(settings.storage),
                            "space": ",".join(map(str, settings.space)), "overrides": " ".join(settings.overrides),
                            "seed": settings.seed, "device": str(settings.device)})
-        # A configuration too big for the device fails its trial (recorded in the study), not the sweep.
-        study.optimize(make_objective(settings), n_trials=settings.trials, callbacks=[TrialLogger(tracker, parent)],
-                       catch=(torch.OutOfMemoryError,))
-        names, directions = OBJECTIVES[settings.objective]
-        header = [f"- {key}: `{value}`" for key, value in settings.metadata.items()]
-        header += [f"- optimising: {', '.join(f'{d} {n}' for d, n in zip(directions, names, strict=True))}"]
-        header += [f"- space: `{','.join(map(str, settings.space))}`", f"- storage: `{_masked(settings.storage)}`",
-                   f"- MLflow: `{tracker.tracking_uri}`"]
-        summary = write_summary(study, settings.out, header)
-        for path in (summary, *sorted(settings.out.glob("*.png"))):
-            parent.log_artifact(path)
+        try:  # a configuration too big for the device fails its trial (recorded in the study), not the sweep
+            study.optimize(make_objective(settings), n_trials=settings.trials,
+                           callbacks=[TrialLogger(tracker, parent)], catch=(torch.OutOfMemoryError,))
+        finally:  # an interrupted or failed sweep still summarises the trials it has
+            summary = write_summary(study, settings.out, _header(settings, tracker))
+            for path in (summary, *sorted(settings.out.glob("*.png"))):
+                parent.log_artifact(path)
     if tracker.error:
         print(f"warning: MLflow tracking failed; the study and summary are complete without it: {tracker.error}",
               file=sys.stderr)
@@ -230,7 +239,7 @@ def run_sweep(settings: SweepSettings) -> Path:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.sweep", description=__doc__.split("\n\n")[0],
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--task", required=True, help="task to train on, e.g. sudoku")
     parser.add_argument("--arm", default="hrm", help="arm to tune (default: hrm)")
@@ -240,7 +249,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--storage", help="database URL (default: sqlite:///OUT/optuna.db)")
     parser.add_argument("--objective", default="exact", choices=OBJECTIVES, help="what to optimise (default: exact)")
     parser.add_argument("--space", default=DEFAULT_SPACE,
-                        help=f"NAME=LOW:HIGH or NAME=log:LOW:HIGH items, comma-separated (default: {DEFAULT_SPACE})")
+                        help="NAME=LOW:HIGH or NAME=log:LOW:HIGH items, comma-separated; NAME is N, T, Mmax, lr or a "
+                             f"config key such as model.hidden_size (default: {DEFAULT_SPACE})")
     parser.add_argument("--out", type=Path, help="results directory (default: results/sweep-STUDY)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="config override applied to every trial, as in benchmarks.run; repeatable")

@@ -8,7 +8,6 @@ trials of every worker and every resumed session.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import optuna
@@ -64,9 +63,9 @@ def importance_section(study: optuna.Study) -> str:
             f"Not estimated: {len(complete)} complete trial(s), at least {MIN_TRIALS_FOR_IMPORTANCE} are needed "
             "for the top trials to differ from the rest."
         )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # PED-ANOVA warns when the quantiles coincide; the values still hold
-        importances = optuna.importance.get_param_importances(study)
+    if len(study.directions) == 1 and len({trial.values[0] for trial in complete}) == 1:
+        return f"Not estimated: all {len(complete)} complete trials have the same objective value."
+    importances = optuna.importance.get_param_importances(study)
     what = "reaching the Pareto front" if len(study.directions) > 1 else "the objective"
     table = tabulate(
         [(name, f"{value:.3f}") for name, value in importances.items()],

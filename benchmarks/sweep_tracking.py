@@ -32,7 +32,7 @@ class TrialLogger:
             for step, metrics in trial.user_attrs.get("evaluations", []):
                 for name, value in metrics.items():
                     if _finite(value):
-                            series.setdefault(f"eval_{name}", []).append((step, value))
+                        series.setdefault(f"eval_{name}", []).append((step, value))
             run.log_series(series)
             final = dict(trial.user_attrs.get("metrics", {}))  # absent for pruned and failed trials
             if trial.state == TrialState.COMPLETE:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -18,7 +19,11 @@ def _run_all(tmp_path, cache, tracking_uri, *selection: str) -> tuple[dict, floa
     assert main(["--suite", "all", "--scale", "smoke", "--out", str(out), "--set", f"train.cache_dir={cache}",
                  *selection]) == 0
     wall = time.perf_counter() - started
-    assert (out / "report.md").exists()
+    report = (out / "report.md").read_text()
+    for heading in ("## Accuracy", "## Memory", "## Throughput", "## ACT and inference-time scaling", "## Figures"):
+        assert heading in report
+    images = re.findall(r"!\[[^]]*\]\(([^)]+)\)", report)
+    assert images and all((out / image).is_file() for image in images)
     return json.loads((out / "results.json").read_text()), wall
 
 

@@ -85,6 +85,11 @@ def test_summary_guards_importances_with_too_few_complete_trials(tmp_path):
     assert f"Not estimated: 2 complete trial(s), at least {MIN_TRIALS_FOR_IMPORTANCE}" in summary
 
 
+def test_summary_does_not_rank_importances_when_every_trial_scored_the_same(tmp_path):
+    summary = write_summary(_study_with([0.0] * 6), tmp_path, []).read_text()
+    assert "Not estimated: all 6 complete trials have the same objective value." in summary
+
+
 def test_summary_ranks_parameter_importances_with_enough_trials(tmp_path):
     summary = write_summary(_study_with([0.1 * n for n in range(8)]), tmp_path, []).read_text()
     importances = summary.split("## Parameter importances")[1].split("##")[0]
@@ -176,6 +181,6 @@ def test_a_study_made_for_another_arm_is_not_resumed(swept, capsys):
         (["--task", "maze", "--storage", "nosuchdb://host/x"], "--storage nosuchdb://host/x: cannot open"),
     ],
 )
-def test_bad_arguments_give_one_clear_error(tmp_path, capsys, argv, message):
-    assert main([*argv, "--scale", "smoke", "--out", str(tmp_path)]) == 2
+def test_bad_arguments_give_one_clear_error(tmp_path, data_cache, capsys, argv, message):
+    assert main([*argv, "--scale", "smoke", "--out", str(tmp_path), "--set", f"train.cache_dir={data_cache}"]) == 2
     assert message in capsys.readouterr().err
