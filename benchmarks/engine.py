@@ -163,6 +163,9 @@ def train(
             evaluation, evaluated_at = _evaluate(model, test_set, task, settings, device), step
             for name, value in evaluation.metrics.items():
                 series.setdefault(f"test_{name}", []).append((step, value))
+            if bar.disable and settings.progress:  # no terminal (a log file, CI): one line per evaluation
+                print(f"  step {step}/{settings.steps}: test exact {evaluation.metrics['exact_accuracy']:.3f}, "
+                      f"token {evaluation.metrics['token_accuracy']:.3f}, {wall:.0f} s training", file=sys.stderr)
         boundary = settings.boundary_interval and step % settings.boundary_interval == 0
         if boundary or step == settings.steps or early:
             if path is not None:

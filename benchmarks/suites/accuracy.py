@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +66,8 @@ def run_case(
 
     `on_eval(step, metrics)` is called at every periodic evaluation; what it raises propagates (pruning).
     """
+    if config.train.progress:
+        print(f"accuracy: {task} / {arm} / seed {seed}", file=sys.stderr)
     prepared = prepare_task(config, task)
     model_config = case_model_config(config, arm, prepared.train)
     engine.seed_everything(seed)

@@ -113,7 +113,7 @@ class ARCTask(Task):
     def score(
         self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
     ) -> dict[str, float]:
-        """token_accuracy and exact_accuracy on the raw canvases, and "<protocol>:pass@<k>_<scoring>" for
+        """token_accuracy and exact_accuracy on the raw canvases, and "<protocol>:<scoring>:pass@<k>" for
         k in 1, 2 and scoring all_tests (reference) / per_test (official), after voting. A test split written
         by the reference's builder is scored too (its augmentation map read from the identifier names)."""
         dataset = _with_map(dataset)
@@ -122,7 +122,7 @@ class ARCTask(Task):
         scores = canvas_accuracy(dataset, predictions)
         for k in (1, 2):
             passed = pass_at_k(votes, k)
-            scores |= {f"{protocol}:pass@{k}_{scoring}": passed[scoring] for scoring in SCORINGS}
+            scores |= {f"{protocol}:{scoring}:pass@{k}": passed[scoring] for scoring in SCORINGS}
         return scores
 
     def write_submission(self, path: Path, dataset: PuzzleDataset, predictions: np.ndarray,

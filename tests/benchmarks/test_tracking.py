@@ -35,6 +35,6 @@ def test_tracker_without_a_uri_tracks_nothing():
 
 
 def test_metric_names_are_made_acceptable_to_mlflow():
-    assert metric_name("reference:pass@2_per_test") == "reference:pass_at_2_per_test"
+    assert metric_name("reference:per_test:pass@2") == "reference:per_test:pass_at_2"
     assert metric_name("exact_accuracy") == "exact_accuracy"
     assert metric_name("a+b") == "a_b"

@@ -58,4 +58,4 @@ def test_a_cached_test_split_keeps_its_augmentation_map_and_scores(small, tmp_pa
     test = small.build("test", cache_dir=tmp_path / "cache")
     assert test.extra["protocol"] == "reference" and test.extra["identifier_colours"].shape[1] == 10
     scores = small.score(test, test.labels, np.zeros(len(test.labels)))
-    assert scores["reference:pass@1_all_tests"] == scores["exact_accuracy"] == 1.0
+    assert scores["reference:all_tests:pass@1"] == scores["exact_accuracy"] == 1.0

@@ -123,9 +123,9 @@ def test_score_names_the_protocol_and_reports_raw_canvas_accuracy(task_and_test)
     supervised = np.count_nonzero(test.labels != PAD)
     assert scores["token_accuracy"] == pytest.approx(1 - 1 / supervised)
     assert scores["exact_accuracy"] == pytest.approx(1 - 1 / len(tokens))
-    assert scores["reference:pass@1_all_tests"] == scores["reference:pass@2_per_test"] == 1.0
+    assert scores["reference:all_tests:pass@1"] == scores["reference:per_test:pass@2"] == 1.0
     assert set(scores) == {"token_accuracy", "exact_accuracy"} | {
-        f"reference:pass@{k}_{s}" for k in (1, 2) for s in ("all_tests", "per_test")}
+        f"reference:{s}:pass@{k}" for k in (1, 2) for s in ("all_tests", "per_test")}
     assert canvas_accuracy(test, test.labels) == {"token_accuracy": 1.0, "exact_accuracy": 1.0}
 
 
