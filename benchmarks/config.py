@@ -9,6 +9,8 @@ the whole difference between `smoke`, `cpu` and `paper`:
     arm.<arm>.<field>        ModelConfig fields for one arm only (win over the arm's registry defaults)
     optim.<field>            OptimConfig
     train.<field>            TrainConfig (the training engine)
+    optim.<task>.<field>, train.<task>.<field>   the same for one task only (the paper trains ARC with its
+                             own learning rates and weight decay; the cpu preset gives tasks their own steps)
     memory.<field>, throughput.<field>, act.<field>   the suites' settings
     task.<task>.<field>      the task's own config dataclass (tasks.registry)
 
@@ -47,11 +49,12 @@ class TrainConfig:
     early_stop_exact_accuracy: float = 0.0  # stop once training exact accuracy over a window reaches it (0: off)
     data_seed: int = 0  # seed of the generated datasets (model seeds come from --seeds)
     cache_dir: str = "results/cache"  # generated datasets are cached here ("" = rebuild every time)
-    threads: int = 0  # torch CPU threads (0: leave torch's default)
+    threads: int = 0  # torch CPU threads per process (0: torch's default, or cores / workers with workers > 1)
+    workers: int = 1  # accuracy cases trained at once in separate processes (1: one after another, in-process)
     progress: bool = True  # tqdm progress bar (shown only on a terminal)
 
     def validate(self) -> None:
-        _check_positive(self, ("batch_size", "steps", "log_interval"))
+        _check_positive(self, ("batch_size", "steps", "log_interval", "workers"))
         _check_non_negative(self, ("eval_interval", "eval_max_segments", "checkpoint_interval", "threads"))
         _check_choice(self, "eval_mode", ("fixed", "act"))
         if not 0.0 <= self.early_stop_exact_accuracy <= 1.0:
@@ -120,6 +123,15 @@ class RunConfig:
     throughput: ThroughputConfig = field(default_factory=ThroughputConfig)
     act: ActConfig = field(default_factory=ActConfig)
     tasks: dict[str, Any] = field(default_factory=dict)  # task name -> its config dataclass instance
+    task_overrides: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # task -> section -> values
+
+    def train_for(self, task: str) -> TrainConfig:
+        """The training-loop settings of `task`: train.* with the task's train.<task>.* on top."""
+        return dataclasses.replace(self.train, **self.task_overrides.get(task, {}).get("train", {}))
+
+    def optim_for(self, task: str) -> OptimConfig:
+        """The optimiser settings of `task`: optim.* with the task's optim.<task>.* on top."""
+        return dataclasses.replace(self.optim, **self.task_overrides.get(task, {}).get("optim", {}))
 
     def arm_model_overrides(self, arm: str) -> dict[str, Any]:
         """The explicit ModelConfig overrides for `arm`: the user's model.* then the arm.<arm>.* entries."""
@@ -137,21 +149,28 @@ class RunConfig:
             "throughput": dataclasses.asdict(self.throughput),
             "act": dataclasses.asdict(self.act),
             "task": {name: dataclasses.asdict(config) for name, config in self.tasks.items()},
+            "task_overrides": {task: {section: dict(values) for section, values in sections.items()}
+                               for task, sections in self.task_overrides.items()},
         }
 
 
 # Scale presets: the only place sizes live. Each entry is an override applied over the defaults (= paper).
 # Edit here; every value can still be changed with `--set`. Measured outcomes are in the README.
 PRESETS: dict[str, dict[str, Any]] = {
-    "paper": {},
+    "paper": {  # ARC's hyperparameters differ from Sudoku's and Maze's (HRM.md section 5, the reference config)
+        "optim.arc.weight_decay": 0.1, "optim.arc.puzzle_emb_lr": 1e-2, "optim.arc.puzzle_emb_weight_decay": 0.1,
+    },
     "cpu": {
-        "model.hidden_size": 64, "model.num_heads": 4, "model.expansion": 2.0, "model.puzzle_emb_dim": 64,
+        "model.hidden_size": 64, "model.num_heads": 4, "model.expansion": 2.0, "model.ffn_multiple": 64,
+        "model.puzzle_emb_dim": 64,
         "model.H_layers": 2, "model.L_layers": 2, "model.H_cycles": 2, "model.L_cycles": 2,
         "model.halt_max_steps": 4,
         "arm.trm.L_layers": 2, "arm.trm.H_cycles": 2, "arm.trm.L_cycles": 3, "arm.trm.puzzle_emb_len": 0,
-        "optim.lr": 1e-3, "optim.weight_decay": 0.1, "optim.warmup_steps": 100,
-        "train.batch_size": 32, "train.steps": 1500, "train.eval_interval": 500, "train.log_interval": 25,
-        "train.threads": 1,
+        "optim.lr": 1e-3, "optim.weight_decay": 0.1, "optim.warmup_steps": 100, "optim.arc.puzzle_emb_lr": 1e-2,
+        "optim.arc.puzzle_emb_weight_decay": 0.1,
+        "train.batch_size": 32, "train.steps": 1500, "train.maze.steps": 1000, "train.arc.steps": 1000,
+        "train.eval_interval": 500, "train.log_interval": 25,
+        "train.threads": 1, "train.workers": 2,  # two single-thread cases at once use 2 cores best
         "memory.batch_size": 16, "throughput.batch_size": 32, "throughput.cpu_batch_size": 32,
         "throughput.matmul_size": 1024, "throughput.repeats": 3, "throughput.iterations": 3,
         "act.eval_max_segments": (1, 2, 4, 8, 16),
@@ -230,6 +249,10 @@ def _apply(config: RunConfig, pairs: list[tuple[str, Any]], *, explicit: bool) -
                 raise BenchmarkError(f"--set {key}: unknown task {task!r}; known tasks: {', '.join(config.tasks)}")
             value = _parse(key, _field_type(type(config.tasks[task]), name, key), raw)
             changes.setdefault(("task", task), {})[name] = value
+        elif section in ("optim", "train") and rest.partition(".")[0] in config.tasks:
+            task, _, name = rest.partition(".")
+            value = _parse(key, _field_type(type(getattr(config, section)), name, key), raw)
+            config.task_overrides.setdefault(task, {}).setdefault(section, {})[name] = value
         elif section in ("optim", "train", "memory", "throughput", "act"):
             value = _parse(key, _field_type(type(getattr(config, section)), rest, key), raw)
             changes.setdefault((section, ""), {})[rest] = value
@@ -246,6 +269,11 @@ def _apply(config: RunConfig, pairs: list[tuple[str, Any]], *, explicit: bool) -
             setattr(config, section, _replace(getattr(config, section), where, **values))
     for section in (config.train, config.memory, config.throughput, config.act):
         section.validate()
+    for task, sections in config.task_overrides.items():
+        for section, values in sections.items():
+            merged = _replace(getattr(config, section), f"{section}.{task}", **values)
+            if section == "train":
+                merged.validate()
     return config
 
 
@@ -255,6 +283,8 @@ def _copy(config: RunConfig) -> RunConfig:
         model_overrides=dict(config.model_overrides),
         arm_overrides={arm: dict(values) for arm, values in config.arm_overrides.items()},
         tasks=dict(config.tasks),
+        task_overrides={task: {section: dict(values) for section, values in sections.items()}
+                        for task, sections in config.task_overrides.items()},
     )
 
 

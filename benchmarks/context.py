@@ -89,10 +89,11 @@ def case_model_config(config: RunConfig, arm: str, dataset: PuzzleDataset) -> Mo
         raise BenchmarkError(f"arm {arm!r}: {error}") from error
 
 
-def train_settings(config: RunConfig) -> TrainSettings:
-    train = config.train
+def train_settings(config: RunConfig, task: str) -> TrainSettings:
+    """The engine's settings for `task` (its train.<task>.* and optim.<task>.* overrides applied)."""
+    train = config.train_for(task)
     return TrainSettings(
-        optim=config.optim, batch_size=train.batch_size, steps=train.steps, eval_interval=train.eval_interval,
+        optim=config.optim_for(task), batch_size=train.batch_size, steps=train.steps, eval_interval=train.eval_interval,
         eval_mode=train.eval_mode, eval_max_segments=train.eval_max_segments,
         checkpoint_interval=train.checkpoint_interval, log_interval=train.log_interval,
         early_stop_exact_accuracy=train.early_stop_exact_accuracy, progress=train.progress,

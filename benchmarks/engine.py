@@ -49,6 +49,8 @@ class TrainSettings:
     log_interval: int
     early_stop_exact_accuracy: float
     progress: bool
+    bar: bool = True  # a tqdm bar on a terminal; False prints one line per evaluation (parallel workers)
+    name: str = "train"  # what the bar and the lines call this run
 
     @property
     def boundary_interval(self) -> int:
@@ -127,8 +129,9 @@ def train(
         step, epoch, position, wall, series, early, window = _load(path, model, optimizers)
     model.train()
     batches = _batches(train_set, settings.batch_size, seed, epoch, position)
-    bar = tqdm(total=settings.steps, initial=step, disable=not (settings.progress and sys.stderr.isatty()),
-               desc="train", dynamic_ncols=True, leave=False)
+    show_bar = settings.progress and settings.bar and sys.stderr.isatty()
+    bar = tqdm(total=settings.steps, initial=step, disable=not show_bar, desc=settings.name,
+               dynamic_ncols=True, leave=False)
     carry, evaluation, evaluated_at = None, None, -1
     while step < settings.steps and not early:
         started = time.perf_counter()
@@ -164,8 +167,9 @@ def train(
             for name, value in evaluation.metrics.items():
                 series.setdefault(f"test_{name}", []).append((step, value))
             if bar.disable and settings.progress:  # no terminal (a log file, CI): one line per evaluation
-                print(f"  step {step}/{settings.steps}: test exact {evaluation.metrics['exact_accuracy']:.3f}, "
-                      f"token {evaluation.metrics['token_accuracy']:.3f}, {wall:.0f} s training", file=sys.stderr)
+                test = evaluation.metrics
+                print(f"  {settings.name}: step {step}/{settings.steps}: test exact {test['exact_accuracy']:.3f}, "
+                      f"token {test['token_accuracy']:.3f}, {wall:.0f} s training", file=sys.stderr)
         boundary = settings.boundary_interval and step % settings.boundary_interval == 0
         if boundary or step == settings.steps or early:
             if path is not None:

@@ -8,7 +8,6 @@ kernel, so it is registered here with the same formula torch uses for the CUDA k
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from hrm.config import ModelConfig
+from hrm.layers import swiglu_inner_size
 
 _aten = torch.ops.aten
 
@@ -49,7 +49,7 @@ def segment_forward_flops(config: ModelConfig, block_applications: int) -> int:
     scores and mixing 4*S^2*d, SwiGLU 6*S*d*inner; the head adds 2*seq*d*vocab.
     """
     d, positions = config.hidden_size, config.prefix_len + config.seq_len
-    inner = math.ceil(round(config.expansion * d * 2 / 3) / 256) * 256
+    inner = swiglu_inner_size(d, config.expansion, config.ffn_multiple)
     block = 8 * positions * d * d + 4 * positions * positions * d + 6 * positions * d * inner
     return block_applications * block + 2 * config.seq_len * d * config.vocab_size
 

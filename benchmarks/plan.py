@@ -24,10 +24,10 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
                   device: torch.device) -> str:
     """A table of every training case the accuracy suite would run, and the settings around it."""
     rate = matmul_flops_per_s(device, min(config.throughput.matmul_size, 1024))
-    train = config.train
     rows = []
     total = 0.0
     for task_name in tasks:
+        train = config.train_for(task_name)
         task = get_task(task_name, config.tasks[task_name])
         shared = config.model.replace(vocab_size=task.vocab_size, seq_len=task.seq_len)
         for arm in arms:
@@ -43,15 +43,25 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
                          train.steps, len(seeds), f"{step_flops / 1e9:,.1f}", _duration(seconds)])
     table = tabulate(rows, headers=["task", "arm", "parameters", "blocks/segment", "Mmax", "steps", "seeds",
                                     "GFLOP/step", "est. time"], tablefmt="github", disable_numparse=True)
+    train = config.train
+    workers = min(train.workers, len(rows))
     return "\n".join([
         f"scale {config.scale}; suites {', '.join(suites)}; device {device}; batch {train.batch_size}; "
-        f"evaluation every {train.eval_interval or train.steps} steps ({train.eval_mode} mode)",
+        f"evaluation every {train.eval_interval or train.steps} steps ({train.eval_mode} mode); "
+        f"per-task settings: {_task_overrides(config, tasks)}",
         "",
         table,
         "",
         f"accuracy-suite training, estimated {_duration(total)} at {ASSUMED_MFU:.0%} of the measured "
-        f"{rate / 1e9:,.1f} GFLOP/s dense matmul (rough; parameters exclude puzzle-embedding tables)",
+        f"{rate / 1e9:,.1f} GFLOP/s dense matmul, about {_duration(total / workers)} of wall time with "
+        f"{workers} worker(s) (rough; parameters exclude puzzle-embedding tables)",
     ])
+
+
+def _task_overrides(config: RunConfig, tasks: list[str]) -> str:
+    items = [f"{section}.{task}.{name}={value}" for task in tasks
+             for section, values in config.task_overrides.get(task, {}).items() for name, value in values.items()]
+    return ", ".join(items) or "none"
 
 
 def _duration(seconds: float) -> str:

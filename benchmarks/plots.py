@@ -51,9 +51,11 @@ def memory_vs_T(records: list[Record], task: str, path: Path) -> Path | None:
     if not points:
         return None
     figure, axis = plt.subplots(figsize=(6, 3.8))
-    for arm in dict.fromkeys(r["arm"] for r in points):
+    styles = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))  # distinct, so arms with equal memory stay visible
+    for index, arm in enumerate(dict.fromkeys(r["arm"] for r in points)):
         arm_points = sorted((r["params"]["T"], r["metrics"]["saved_bytes"] / 2**20) for r in points if r["arm"] == arm)
-        axis.plot(*zip(*arm_points, strict=True), marker="o", label=arm)
+        line, marker = styles[index % len(styles)]
+        axis.plot(*zip(*arm_points, strict=True), linestyle=line, marker=marker, label=arm)
     axis.set(xlabel="T (L_cycles)", ylabel="MiB saved for backward", title=f"{task}: activation memory vs T")
     axis.legend(fontsize=8)
     return _save(figure, path)

@@ -163,7 +163,7 @@ def make_objective(settings: SweepSettings) -> Callable[[optuna.Trial], tuple[fl
             evaluations.append((step, metrics))
             if prune:
                 trial.report(objective_values(settings.objective, metrics)[0], step)
-                if step < config.train.steps and trial.should_prune():  # never discard a finished run
+                if step < config.train_for(settings.task).steps and trial.should_prune():  # keep finished runs
                     raise optuna.TrialPruned(f"pruned at step {step}")
 
         try:

@@ -39,6 +39,7 @@ class ModelConfig:
     hidden_size: int = 512
     num_heads: int = 8
     expansion: float = 4.0
+    ffn_multiple: int = 256  # SwiGLU width rounds up to this multiple (reference: 256; small CPU models use less)
     H_layers: int = 4
     L_layers: int = 4
     H_cycles: int = 2  # N; TRM: recursions per segment (its T)
@@ -106,6 +107,8 @@ class ModelConfig:
             raise ConfigError(f"ModelConfig.ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.expansion <= 0:
             raise ConfigError(f"ModelConfig.expansion must be > 0, got {self.expansion!r}")
+        if self.ffn_multiple < 1:
+            raise ConfigError(f"ModelConfig.ffn_multiple must be >= 1, got {self.ffn_multiple!r}")
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"ModelConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -105,17 +105,17 @@ class Attention(nn.Module):
         return self.out(y.transpose(1, 2).reshape(b, n, d))
 
 
-def swiglu_inner_size(hidden_size: int, expansion: float) -> int:
-    """round(expansion * d * 2/3) rounded up to a multiple of 256 (1536 at d=512, expansion 4)."""
-    return -(-round(expansion * hidden_size * 2 / 3) // 256) * 256
+def swiglu_inner_size(hidden_size: int, expansion: float, multiple: int = 256) -> int:
+    """round(expansion * d * 2/3) rounded up to `multiple` (the reference's 256: 1536 at d=512, expansion 4)."""
+    return -(-round(expansion * hidden_size * 2 / 3) // multiple) * multiple
 
 
 class SwiGLU(nn.Module):
     """`down(silu(gate) * up)` with gate and up from one fused projection; no biases."""
 
-    def __init__(self, hidden_size: int, expansion: float) -> None:
+    def __init__(self, hidden_size: int, expansion: float, multiple: int = 256) -> None:
         super().__init__()
-        inner = swiglu_inner_size(hidden_size, expansion)
+        inner = swiglu_inner_size(hidden_size, expansion, multiple)
         self.gate_up = Linear(hidden_size, 2 * inner)
         self.down = Linear(inner, hidden_size)
 
@@ -130,7 +130,7 @@ class TransformerBlock(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.attn = Attention(config)
-        self.mlp = SwiGLU(config.hidden_size, config.expansion)
+        self.mlp = SwiGLU(config.hidden_size, config.expansion, config.ffn_multiple)
         self.eps = config.rms_norm_eps
 
     def forward(self, h: torch.Tensor, cos_sin: CosSin | None) -> torch.Tensor:

@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing
+import os
 import statistics
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,10 +64,12 @@ def run_case(
     on_eval: Callable[[int, dict[str, float]], None] | None = None,
     out_dir: Path | None = None,
     resume: bool = False,
+    bar: bool = True,
 ) -> CaseResult:
     """Train arm `arm` on task `task` with model seed `seed`, evaluate it, and (with out_dir) checkpoint and draw.
 
     `on_eval(step, metrics)` is called at every periodic evaluation; what it raises propagates (pruning).
+    `bar=False` reports progress as one line per evaluation instead of a terminal bar (for parallel workers).
     """
     if config.train.progress:
         print(f"accuracy: {task} / {arm} / seed {seed}", file=sys.stderr)
@@ -72,8 +77,9 @@ def run_case(
     model_config = case_model_config(config, arm, prepared.train)
     engine.seed_everything(seed)
     model = build_arm(arm, model_config).to(device)
+    settings = dataclasses.replace(train_settings(config, task), bar=bar, name=f"{task}/{arm}/{seed}")
     outcome = engine.train(
-        model, prepared.train, prepared.test, prepared.task, train_settings(config), seed=seed, device=device,
+        model, prepared.train, prepared.test, prepared.task, settings, seed=seed, device=device,
         checkpoint_dir=out_dir, resume=resume, on_eval=on_eval,
     )
     per_segment = model.block_applications_per_segment()
@@ -109,29 +115,64 @@ def _draw(model, prepared: PreparedTask, prediction, device: torch.device, out_d
 
 def run(ctx: SuiteContext) -> list[Record]:
     """Every task x arm x seed, then one aggregate record (seed null) per task x arm."""
+    plan = [(task, arm, seed) for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
     records: list[Record] = []
-    for task in ctx.tasks:
-        for arm in ctx.arms:
-            cases = []
-            for seed in ctx.seeds:
-                out_dir = ctx.out_dir / "cases" / f"accuracy-{task}-{arm}-{seed}"
-                with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
-                                     tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed)}) as run:
-                    result = run_case(ctx.config, task, arm, seed, device=ctx.device, out_dir=out_dir,
-                                      resume=ctx.resume)
-                    run.log_params({**flatten(dataclasses.asdict(result.model_config), "model."), "seed": seed})
-                    run.log_series(result.series)
-                    run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
-                    for _, image in result.images:
-                        run.log_artifact(image)
-                ctx.trained[(task, arm, seed)] = TrainedModel(result.model_config, result.checkpoint)
-                if seed == ctx.seeds[0]:
-                    ctx.images.extend(result.images)
-                cases.append(result)
-                records.append(_record(result, seed, result.metrics, result.series))
-            if len(cases) > 1:
-                records.append(_record(cases[0], None, _aggregate([case.metrics for case in cases]), None))
+    cases: list[CaseResult] = []
+    with contextlib.closing(_train_cases(ctx, plan)) as results:  # closing stops the workers on an error
+        records += _log_cases(ctx, results, cases)
     return records
+
+
+def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult], cases: list[CaseResult]) -> Iterator[Record]:
+    """Log each trained case as a nested MLflow run and yield its record (and the seeds' aggregate)."""
+    for result in results:
+        task, arm, seed = result.task, result.arm, result.seed
+        with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
+                             tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed)}) as run:
+            run.log_params({**flatten(dataclasses.asdict(result.model_config), "model."), "seed": seed})
+            run.log_series(result.series)
+            run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
+            for _, image in result.images:
+                run.log_artifact(image)
+        ctx.trained[(task, arm, seed)] = TrainedModel(result.model_config, result.checkpoint)
+        if seed == ctx.seeds[0]:
+            ctx.images.extend(result.images)
+        cases.append(result)
+        yield _record(result, seed, result.metrics, result.series)
+        if seed == ctx.seeds[-1] and len(ctx.seeds) > 1:
+            group = cases[-len(ctx.seeds):]
+            yield _record(group[0], None, _aggregate([case.metrics for case in group]), None)
+
+
+def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterator[CaseResult]:
+    """The trained cases in plan order: in this process, or `train.workers` at a time in worker processes.
+
+    Workers are spawned (no forked torch state), each with its own thread count; the datasets are built here
+    first so that workers only read the cache. Stopping this process stops the workers; their checkpoints
+    let `--resume` continue.
+    """
+    workers = min(ctx.config.train.workers, len(plan))
+    jobs = [(ctx.config, task, arm, seed, ctx.device, ctx.out_dir / "cases" / f"accuracy-{task}-{arm}-{seed}",
+             ctx.resume, workers <= 1) for task, arm, seed in plan]
+    if workers <= 1:
+        yield from map(_train_job, jobs)
+        return
+    for task in ctx.tasks:
+        prepare_task(ctx.config, task)
+    threads = ctx.config.train.threads or max(1, (os.cpu_count() or 1) // workers)
+    pool = multiprocessing.get_context("spawn").Pool(workers, initializer=torch.set_num_threads,
+                                                     initargs=(threads,))
+    try:
+        yield from pool.imap(_train_job, jobs)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _train_job(job: tuple) -> CaseResult:
+    config, task, arm, seed, device, out_dir, resume, bar = job
+    return run_case(config, task, arm, seed, device=device, out_dir=out_dir, resume=resume, bar=bar)
 
 
 def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], series: Any) -> Record:

@@ -62,7 +62,7 @@ def run(ctx: SuiteContext) -> list[Record]:
             for arm in ctx.arms:
                 engine.seed_everything(0)
                 model = build_arm(arm, case_model_config(ctx.config, arm, prepared.train)).to(device)
-                train_step, infer = _calls(model, batch, ctx)
+                train_step, infer = _calls(model, batch, ctx, task)
                 metrics: dict[str, float] = {"matmul_flop_per_s": peak}
                 for kind, call in (("train", train_step), ("infer", infer)):
                     flops = count_flops(call)
@@ -82,9 +82,9 @@ def run(ctx: SuiteContext) -> list[Record]:
     return records
 
 
-def _calls(model, batch, ctx: SuiteContext) -> tuple[Callable[[], None], Callable[[], None]]:
+def _calls(model, batch, ctx: SuiteContext, task: str) -> tuple[Callable[[], None], Callable[[], None]]:
     """(one training iteration, one inference iteration) on `batch`, closures over a live carry."""
-    optimizers = build_optimizers(model, ctx.config.optim)
+    optimizers = build_optimizers(model, ctx.config.optim_for(task))
     carry = [model.initial_carry(batch)]
     max_segments = ctx.config.train.eval_max_segments or model.config.halt_max_steps
 

@@ -45,6 +45,22 @@ def test_arm_overrides_apply_to_that_arm_only():
     assert "H_cycles" not in config.arm_model_overrides("hrm-bptt")
 
 
+def test_task_overrides_apply_to_that_task_only():
+    config = resolve("smoke", ["train.maze.steps=9", "optim.arc.puzzle_emb_lr=0.05", "train.steps=4"])
+    assert config.train_for("maze").steps == 9
+    assert config.train_for("sudoku").steps == 4 and config.train.steps == 4
+    assert config.optim_for("arc").puzzle_emb_lr == 0.05
+    assert config.optim_for("sudoku").puzzle_emb_lr == config.optim.puzzle_emb_lr
+    assert config.to_dict()["task_overrides"]["maze"] == {"train": {"steps": 9}}
+
+
+def test_paper_scale_trains_arc_with_its_own_hyperparameters():
+    config = resolve("paper")
+    arc, sudoku = config.optim_for("arc"), config.optim_for("sudoku")
+    assert (arc.lr, arc.weight_decay, arc.puzzle_emb_lr) == (1e-4, 0.1, 1e-2)
+    assert (sudoku.lr, sudoku.weight_decay, sudoku.puzzle_emb_lr) == (1e-4, 1.0, 1e-4)
+
+
 def test_apply_overrides_leaves_the_original_config_unchanged():
     config = resolve("smoke")
     changed = apply_overrides(config, ["train.steps=99", "arm.hrm.H_cycles=3"])
@@ -64,6 +80,9 @@ def test_apply_overrides_leaves_the_original_config_unchanged():
     ("arm.lstm.H_cycles=3", "unknown arm 'lstm'"),
     ("train.steps", "expected key=value"),
     ("train.steps=0", "train.steps must be >= 1"),
+    ("train.maze.steps=0", "train.steps must be >= 1"),
+    ("train.maze.stepz=3", "no field 'stepz'"),
+    ("optim.arc.lr=-1", "optim.arc: OptimConfig.lr must be >= 0"),
     ("model.num_heads=3", "hidden_size (16) must be divisible by num_heads (3)"),
     ("task.sudoku.size=5", "SudokuConfig.size"),
 ])

@@ -28,7 +28,7 @@ def test_hidden_size_not_divisible_by_heads_names_the_field():
         ModelConfig(hidden_size=100, num_heads=8)
 
 
-@pytest.mark.parametrize("field", ["H_cycles", "L_cycles", "H_layers", "L_layers", "halt_max_steps"])
+@pytest.mark.parametrize("field", ["H_cycles", "L_cycles", "H_layers", "L_layers", "halt_max_steps", "ffn_multiple"])
 def test_count_below_one_names_the_field(field):
     with pytest.raises(ConfigError, match=field):
         ModelConfig(**{field: 0})

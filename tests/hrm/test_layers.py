@@ -46,6 +46,8 @@ def test_linear_weights_are_lecun_scaled():
 def test_swiglu_inner_size_follows_the_sizing_rule():
     assert swiglu_inner_size(512, 4.0) == 1536
     assert swiglu_inner_size(128, 4.0) == 512  # round(341.3) = 341 -> 512
+    assert swiglu_inner_size(64, 2.0, multiple=64) == 128  # round(85.3) = 85 -> 128
+    assert swiglu_inner_size(64, 2.0, multiple=1) == 85
 
 
 def test_rope_equals_the_rotate_half_formula():
