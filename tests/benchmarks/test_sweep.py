@@ -147,6 +147,11 @@ def test_each_trial_is_a_nested_mlflow_run_under_the_sweep_run(swept):
     assert all("eval_exact_accuracy" in run.data.metrics for run in trials)
 
 
+def test_the_first_trial_of_a_new_study_is_the_scales_own_setting(swept):
+    first = _load(swept.out).trials[0]
+    assert first.params == {"N": 2, "T": 2, "Mmax": 2}  # the smoke preset's H_cycles, L_cycles, halt_max_steps
+
+
 def test_rerunning_with_the_same_study_name_adds_trials_to_it(swept, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", swept.uri)
     assert main([*swept.args, "--arm", "hrm", "--trials", "2"]) == 0
@@ -178,6 +183,7 @@ def test_a_study_made_for_another_arm_is_not_resumed(swept, capsys):
         (["--task", "maze", "--space", "N=0:2"], "H_cycles"),
         (["--task", "maze", "--set", "train.nope=1"], "no field 'nope'"),
         (["--task", "maze", "--trials", "0"], "--trials must be >= 1"),
+        (["--task", "maze", "--prune-warmup", "1.5"], "--prune-warmup must be in [0, 1]"),
         (["--task", "maze", "--storage", "nosuchdb://host/x"], "--storage nosuchdb://host/x: cannot open"),
     ],
 )
