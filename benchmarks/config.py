@@ -228,8 +228,9 @@ def _apply(config: RunConfig, pairs: list[tuple[str, Any]], *, explicit: bool) -
     config = _copy(config)
     changes: dict[tuple[str, str], dict[str, Any]] = {}  # (section, task or "") -> field -> value
     # Precedence: arm registry defaults < preset arm.* < user model.* < user arm.*; so arm.* pairs go last and
-    # a user's model.<field> drops the presets' arm.*.<field> entries.
-    pairs = sorted(pairs, key=lambda pair: pair[0].startswith("arm."))
+    # a user's model.<field> drops the presets' arm.*.<field> entries. Likewise per task: preset
+    # train.<task>.* < user train.* < user train.<task>.* (and the same for optim).
+    pairs = sorted(pairs, key=lambda pair: pair[0].startswith("arm.") or _is_task_override(pair[0], config))
     for key, raw in pairs:
         section, _, rest = key.partition(".")
         if section == "model":
@@ -249,13 +250,16 @@ def _apply(config: RunConfig, pairs: list[tuple[str, Any]], *, explicit: bool) -
                 raise BenchmarkError(f"--set {key}: unknown task {task!r}; known tasks: {', '.join(config.tasks)}")
             value = _parse(key, _field_type(type(config.tasks[task]), name, key), raw)
             changes.setdefault(("task", task), {})[name] = value
-        elif section in ("optim", "train") and rest.partition(".")[0] in config.tasks:
+        elif _is_task_override(key, config):
             task, _, name = rest.partition(".")
             value = _parse(key, _field_type(type(getattr(config, section)), name, key), raw)
             config.task_overrides.setdefault(task, {}).setdefault(section, {})[name] = value
         elif section in ("optim", "train", "memory", "throughput", "act"):
             value = _parse(key, _field_type(type(getattr(config, section)), rest, key), raw)
             changes.setdefault((section, ""), {})[rest] = value
+            if explicit:
+                for sections in config.task_overrides.values():
+                    sections.get(section, {}).pop(rest, None)
         else:
             raise BenchmarkError(
                 f"--set {key}: unknown section {section!r}; known: model, arm, optim, train, memory, throughput, "
@@ -345,10 +349,18 @@ def _default_task_configs() -> dict[str, Any]:
     return {name: task.config_class() for name, task in TASKS.items()}
 
 
+def _is_task_override(key: str, config: RunConfig) -> bool:
+    """`train.<task>.<field>` or `optim.<task>.<field>` for a registered task."""
+    parts = key.split(".")
+    return len(parts) == 3 and parts[0] in ("train", "optim") and parts[1] in config.tasks
+
+
 def _preset_applies(key: str, config: RunConfig) -> bool:
     """Preset entries for a task that is not registered (yet) are skipped rather than rejected."""
-    section, _, rest = key.partition(".")
-    return section != "task" or rest.partition(".")[0] in config.tasks
+    parts = key.split(".")
+    if parts[0] == "task" or (parts[0] in ("train", "optim") and len(parts) == 3):
+        return parts[1] in config.tasks
+    return True
 
 
 def _check_arm(arm: str, key: str) -> None:

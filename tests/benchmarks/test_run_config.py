@@ -54,6 +54,13 @@ def test_task_overrides_apply_to_that_task_only():
     assert config.to_dict()["task_overrides"]["maze"] == {"train": {"steps": 9}}
 
 
+def test_a_users_global_training_setting_wins_over_the_presets_per_task_one():
+    assert resolve("cpu").train_for("maze").steps == PRESETS["cpu"]["train.maze.steps"]
+    config = resolve("cpu", ["train.steps=60"])
+    assert config.train_for("maze").steps == 60 and config.train_for("arc").steps == 60
+    assert resolve("cpu", ["train.maze.steps=7", "train.steps=60"]).train_for("maze").steps == 7
+
+
 def test_paper_scale_trains_arc_with_its_own_hyperparameters():
     config = resolve("paper")
     arc, sudoku = config.optim_for("arc"), config.optim_for("sudoku")
