@@ -41,8 +41,10 @@ def parser() -> argparse.ArgumentParser:
                     "PNGs to the output folder and log a parent MLflow run with one nested run per case.",
         epilog="Tracking store: $MLFLOW_TRACKING_URI when set, else sqlite:///<parent of --out>/mlflow.db "
                "(open it with: mlflow ui --backend-store-uri sqlite:///results/mlflow.db). "
-               "Overridable keys: model.<field>, arm.<arm>.<field>, optim.<field>, train.<field>, memory.<field>, "
-               "throughput.<field>, act.<field>, task.<task>.<field> (see benchmarks/config.py).",
+               "Overridable keys: model.<field>, arm.<arm>.<field>, optim.<field>, train.<field>, "
+               "optim.<task>.<field>, train.<task>.<field>, memory.<field>, throughput.<field>, act.<field>, "
+               "task.<task>.<field> (see benchmarks/config.py). --set train.workers=K trains K accuracy cases at "
+               "once in separate processes.",
     )
     p.add_argument("--suite", default="all", choices=("all", *SUITES), help="which suite to run (default: all)")
     p.add_argument("--scale", default="cpu", choices=SCALES,
