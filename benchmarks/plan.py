@@ -27,7 +27,7 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
     rows = []
     total = 0.0
     for task_name in tasks:
-        train = config.train_for(task_name)
+        task_train = config.train_for(task_name)
         task = get_task(task_name, config.tasks[task_name])
         shared = config.model.replace(vocab_size=task.vocab_size, seq_len=task.seq_len)
         for arm in arms:
@@ -36,11 +36,11 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
             blocks = model.block_applications_per_segment()
             forward = segment_forward_flops(model_config, blocks)
             extra = 1 if model_config.halting == "q_learning" and model_config.halt_max_steps > 1 else 0
-            step_flops = train.batch_size * forward * (3 + extra)
-            seconds = train.steps * step_flops / (rate * ASSUMED_MFU) * len(seeds)
+            step_flops = task_train.batch_size * forward * (3 + extra)
+            seconds = task_train.steps * step_flops / (rate * ASSUMED_MFU) * len(seeds)
             total += seconds
             rows.append([task_name, arm, f"{count_parameters(model):,}", blocks, model_config.halt_max_steps,
-                         train.steps, len(seeds), f"{step_flops / 1e9:,.1f}", _duration(seconds)])
+                         task_train.steps, len(seeds), f"{step_flops / 1e9:,.1f}", _duration(seconds)])
     table = tabulate(rows, headers=["task", "arm", "parameters", "blocks/segment", "Mmax", "steps", "seeds",
                                     "GFLOP/step", "est. time"], tablefmt="github", disable_numparse=True)
     train = config.train

@@ -120,7 +120,7 @@ def _sampler(settings: SweepSettings, existing_trials: int) -> optuna.samplers.B
     return optuna.samplers.TPESampler(seed=seed)
 
 
-def open_study(settings: SweepSettings) -> optuna.Study:
+def open_study(settings: SweepSettings, config: RunConfig) -> optuna.Study:
     """Create the study, or load it when one of that name exists and was made for the same sweep."""
     names, directions = OBJECTIVES[settings.objective]
     try:
@@ -131,7 +131,6 @@ def open_study(settings: SweepSettings) -> optuna.Study:
         existing = {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as error:
         raise BenchmarkError(f"--storage {_masked(settings.storage)}: cannot open ({error})") from None
-    config = resolve(settings.scale, settings.overrides)
     warmup = int(settings.prune_warmup * config.train_for(settings.task).steps)
     pruner = (
         optuna.pruners.MedianPruner(n_startup_trials=PRUNER_STARTUP_TRIALS, n_warmup_steps=warmup)
@@ -170,9 +169,10 @@ def _scale_values(settings: SweepSettings, config: RunConfig) -> dict[str, int |
             value = getattr(model_config, name)
         elif section == "task":
             value = getattr(config.tasks[rest.partition(".")[0]], name)
-        elif section in ("train", "optim"):
-            value = getattr(config.train_for(settings.task) if section == "train" else config.optim_for(settings.task),
-                            name)
+        elif section == "train":
+            value = getattr(config.train_for(settings.task), name)
+        elif section == "optim":
+            value = getattr(config.optim_for(settings.task), name)
         else:
             value = getattr(getattr(config, section), name)
         if not dimension.low <= value <= dimension.high:
@@ -252,7 +252,7 @@ def run_sweep(settings: SweepSettings) -> Path:
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     settings.out.mkdir(parents=True, exist_ok=True)
-    study = open_study(settings)
+    study = open_study(settings, config)
     root = settings.out.parent  # the results root: one MLflow store for runs and sweeps, as benchmarks.run does
     tracker = Tracker(resolve_tracking_uri(root), artifact_root=root / "mlartifacts")
     with tracker.run(f"sweep/{settings.study_name}", tags={"optuna.study": settings.study_name}) as parent:

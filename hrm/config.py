@@ -77,7 +77,7 @@ class ModelConfig:
         """Raise ConfigError naming the first field that is out of range."""
         positive = (
             "vocab_size", "seq_len", "num_puzzle_identifiers", "hidden_size", "num_heads",
-            "H_layers", "L_layers", "H_cycles", "L_cycles", "halt_max_steps",
+            "H_layers", "L_layers", "H_cycles", "L_cycles", "halt_max_steps", "ffn_multiple",
         )
         for name in positive:
             value = getattr(self, name)
@@ -107,8 +107,6 @@ class ModelConfig:
             raise ConfigError(f"ModelConfig.ema_decay must be in [0, 1), got {self.ema_decay!r}")
         if self.expansion <= 0:
             raise ConfigError(f"ModelConfig.expansion must be > 0, got {self.expansion!r}")
-        if self.ffn_multiple < 1:
-            raise ConfigError(f"ModelConfig.ffn_multiple must be >= 1, got {self.ffn_multiple!r}")
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"ModelConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")

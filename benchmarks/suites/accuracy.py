@@ -116,15 +116,13 @@ def _draw(model, prepared: PreparedTask, prediction, device: torch.device, out_d
 def run(ctx: SuiteContext) -> list[Record]:
     """Every task x arm x seed, then one aggregate record (seed null) per task x arm."""
     plan = [(task, arm, seed) for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
-    records: list[Record] = []
-    cases: list[CaseResult] = []
     with contextlib.closing(_train_cases(ctx, plan)) as results:  # closing stops the workers on an error
-        records += _log_cases(ctx, results, cases)
-    return records
+        return list(_log_cases(ctx, results))
 
 
-def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult], cases: list[CaseResult]) -> Iterator[Record]:
+def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Record]:
     """Log each trained case as a nested MLflow run and yield its record (and the seeds' aggregate)."""
+    cases: list[CaseResult] = []
     for result in results:
         task, arm, seed = result.task, result.arm, result.seed
         with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
