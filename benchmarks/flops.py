@@ -46,12 +46,13 @@ def segment_forward_flops(config: ModelConfig, block_applications: int) -> int:
     """Estimated forward FLOPs of one segment for one example: the blocks plus the output head.
 
     Per block application over S = prefix + seq positions: qkv and output projections 8*S*d^2, attention
-    scores and mixing 4*S^2*d, SwiGLU 6*S*d*inner; the head adds 2*seq*d*vocab.
+    scores and mixing 4*S^2*d, SwiGLU 6*S*d*inner; the LM head adds 2*S*d*vocab (it runs on every position,
+    prefix included, and the prefix is dropped after, as in the reference).
     """
     d, positions = config.hidden_size, config.prefix_len + config.seq_len
     inner = swiglu_inner_size(d, config.expansion, config.ffn_multiple)
     block = 8 * positions * d * d + 4 * positions * positions * d + 6 * positions * d * inner
-    return block_applications * block + 2 * config.seq_len * d * config.vocab_size
+    return block_applications * block + 2 * positions * d * config.vocab_size
 
 
 def matmul_flops_per_s(device: torch.device, size: int, repeats: int = 5) -> float:

@@ -22,7 +22,7 @@ A batch is a dict of tensors on the model's device: "inputs" [b, s], "labels" [b
 
 Modules: `config` (ModelConfig, OptimConfig), `layers` (blocks, embeddings, heads), `model` (HRMCore,
 build_hrm), `act` (ACTModel, the outer loop any RecurrentCore plugs into), `loss`, `optim`, `memory`
-(activation-memory probe), `checkpoint` (loading the reference's released weights), `fixtures` (synthetic
+(activation-memory probe), `checkpoint` (the reference's configs and released weights), `fixtures` (synthetic
 configs and batches, `training_step`, the timing configuration shared by every arm's perf case).
 """
 

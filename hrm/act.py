@@ -91,6 +91,7 @@ class ACTModel(ReasoningModel):
         last = steps >= max_steps
         if max_steps == 1:
             return last, None
+        # Two draws from the global generator, rand then randint, as the reference makes them: same seed, same Mmin.
         explore = torch.rand_like(q_halt) < self.config.halt_exploration_prob
         min_steps = torch.where(explore, torch.randint_like(steps, 2, max_steps + 1), 1)
         halted = last | (self._wants_halt(q_halt, q_continue) & (steps >= min_steps))

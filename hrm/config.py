@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +19,22 @@ GradientMode = Literal["one_step", "bptt"]
 PositionEncoding = Literal["rope", "learned"]
 LossType = Literal["stablemax", "softmax"]
 Halting = Literal["q_learning", "exact"]
+
+
+def _check_real(owner: str, name: str, value: object, rule: str, holds: Callable[[float], bool]) -> None:
+    """ConfigError naming `owner.name` unless `value` is a finite real number (not a bool) for which `holds` is true."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(float(value))
+        or not holds(float(value))
+    ):
+        raise ConfigError(f"{owner}.{name} must be a finite number {rule}, got {value!r}")
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 _CHOICES = {
     "gradient_mode": ("one_step", "bptt"),
@@ -81,12 +99,18 @@ class ModelConfig:
         )
         for name in positive:
             value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            if not _is_count(value) or value < 1:
                 raise ConfigError(f"ModelConfig.{name} must be an integer >= 1, got {value!r}")
         for name in ("puzzle_emb_dim", "puzzle_emb_len"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
+            if not _is_count(value) or value < 0:
                 raise ConfigError(f"ModelConfig.{name} must be an integer >= 0, got {value!r}")
+        _check_real("ModelConfig", "expansion", self.expansion, "> 0", lambda x: x > 0)
+        _check_real("ModelConfig", "halt_exploration_prob", self.halt_exploration_prob, "in [0, 1]",
+                    lambda x: 0 <= x <= 1)
+        _check_real("ModelConfig", "rope_theta", self.rope_theta, "> 0", lambda x: x > 0)
+        _check_real("ModelConfig", "rms_norm_eps", self.rms_norm_eps, "> 0", lambda x: x > 0)
+        _check_real("ModelConfig", "ema_decay", self.ema_decay, "in [0, 1)", lambda x: 0 <= x < 1)
         if self.hidden_size % self.num_heads:
             raise ConfigError(
                 f"ModelConfig.hidden_size ({self.hidden_size}) must be divisible by "
@@ -99,14 +123,6 @@ class ModelConfig:
             )
         if self.pos_encodings == "rope" and self.head_dim % 2:
             raise ConfigError(f"ModelConfig.hidden_size / num_heads must be even for RoPE, got {self.head_dim}")
-        if not 0.0 <= self.halt_exploration_prob <= 1.0:
-            raise ConfigError(
-                f"ModelConfig.halt_exploration_prob must be in [0, 1], got {self.halt_exploration_prob!r}"
-            )
-        if not 0.0 <= self.ema_decay < 1.0:
-            raise ConfigError(f"ModelConfig.ema_decay must be in [0, 1), got {self.ema_decay!r}")
-        if self.expansion <= 0:
-            raise ConfigError(f"ModelConfig.expansion must be > 0, got {self.expansion!r}")
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"ModelConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
@@ -140,10 +156,8 @@ class OptimConfig:
         if self.optimizer not in _OPTIMIZERS:
             raise ConfigError(f"OptimConfig.optimizer must be one of {_OPTIMIZERS}, got {self.optimizer!r}")
         for name in ("lr", "weight_decay", "puzzle_emb_lr", "puzzle_emb_weight_decay"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"OptimConfig.{name} must be >= 0, got {getattr(self, name)!r}")
+            _check_real("OptimConfig", name, getattr(self, name), ">= 0", lambda x: x >= 0)
         for name in ("beta1", "beta2"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ConfigError(f"OptimConfig.{name} must be in [0, 1), got {getattr(self, name)!r}")
-        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            _check_real("OptimConfig", name, getattr(self, name), "in [0, 1)", lambda x: 0 <= x < 1)
+        if not _is_count(self.warmup_steps) or self.warmup_steps < 0:
             raise ConfigError(f"OptimConfig.warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")

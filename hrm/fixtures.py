@@ -9,7 +9,7 @@ from hrm.interface import Batch, ReasoningModel
 
 
 def benchmark_config(**changes) -> ModelConfig:
-    """The issue's timing configuration: d=128, 4 heads, 2+2 layers, N=T=2, seq 81, vocab 11, one puzzle id."""
+    """Every arm's perf-case configuration: d=128, 4 heads, 2+2 layers, N=T=2, seq 81, vocab 11, one puzzle id."""
     base = ModelConfig(
         vocab_size=11,
         seq_len=81,

@@ -17,7 +17,7 @@ from hrm.config import ModelConfig
 
 CosSin = tuple[torch.Tensor, torch.Tensor]
 
-_SQRT_HALF = 0.7071067811865476  # keeps the variance of (token + position) equal to that of one embedding
+_SQRT_HALF = 0.707106781  # the reference's constant: keeps the variance of (token + position) that of one embedding
 
 
 def trunc_normal_init_(tensor: torch.Tensor, std: float, bound: float = 2.0) -> torch.Tensor:
@@ -56,13 +56,15 @@ class Linear(nn.Module):
 class RotaryEmbedding(nn.Module):
     """RoPE tables (rotate-half convention) for `positions` positions of one attention head.
 
-    Stores cos and a sign-folded sin, both [positions, 1, head_dim], so that applying RoPE is
-    `x * cos + swap_halves(x) * sin` (swap_halves(x) * sin_signed == rotate_half(x) * sin).
+    Angles from the inverse frequencies `1 / theta ** (arange(0, head_dim, 2) / head_dim)`, computed in the
+    reference's order so that the tables match its own bit for bit. Stores cos and a sign-folded sin, both
+    [positions, 1, head_dim]: `sin_signed = (-sin, sin)` over the two halves, so that
+    `swap_halves(x) * sin_signed` equals `rotate_half(x) * sin` exactly (negation is exact) with one pass fewer.
     """
 
     def __init__(self, head_dim: int, positions: int, theta: float) -> None:
         super().__init__()
-        inv_freq = theta ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
+        inv_freq = 1.0 / (theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
         angles = torch.outer(torch.arange(positions, dtype=torch.float32), inv_freq)  # [positions, head_dim/2]
         cos = torch.cat((angles.cos(), angles.cos()), dim=-1)
         sin_signed = torch.cat((-angles.sin(), angles.sin()), dim=-1)
@@ -74,12 +76,15 @@ class RotaryEmbedding(nn.Module):
 
 
 def apply_rotary(x: torch.Tensor, cos_sin: CosSin) -> torch.Tensor:
-    """RoPE on x [b, positions, heads, head_dim], computed in float32, returned in x's dtype (contiguous)."""
-    cos, sin = cos_sin
-    half = x.shape[-1] // 2
+    """RoPE `x * cos + rotate_half(x) * sin` on x [b, positions, heads, head_dim], in float32, returned in x's dtype.
+
+    Two rounded products and a rounded sum, not a fused multiply-add: the reference's arithmetic, so the
+    result matches it bit for bit. rotate_half(x) * sin is computed as swap_halves(x) * sin_signed.
+    """
+    cos, sin_signed = cos_sin
     xf = x.float()
-    swapped = torch.cat((xf[..., half:], xf[..., :half]), dim=-1)
-    return torch.addcmul(xf * cos, swapped, sin).to(x.dtype)
+    rotated = xf.roll(x.shape[-1] // 2, dims=-1).mul_(sin_signed)
+    return (xf * cos).add_(rotated).to(x.dtype)
 
 
 class Attention(nn.Module):
@@ -179,8 +184,8 @@ def count_parameters(model: nn.Module) -> int:
 class InputEmbedding(nn.Module):
     """Tokens (and the optional puzzle-embedding prefix, optional learned positions) -> [b, p+s, d].
 
-    Token embedding with std 1/sqrt(d), scaled by sqrt(d) at the output; with learned positions
-    the sum is `0.7071 * (tokens + positions)` before the scale.
+    Token embedding with std 1/sqrt(d), scaled by sqrt(d) at the output; with learned positions the output is
+    `sqrt(d) * (0.707106781 * (tokens + positions))`, products in that order (the reference's rounding).
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -205,12 +210,16 @@ class InputEmbedding(nn.Module):
             prefix = F.pad(prefix, (0, pad)) if pad else prefix
             x = torch.cat((prefix.view(-1, self.prefix_len, self.hidden_size), x), dim=1)
         if self.positions is not None:
-            return (self.scale * _SQRT_HALF) * (x + self.positions)
+            return self.scale * (_SQRT_HALF * (x + self.positions))
         return self.scale * x
 
 
 class OutputHeads(nn.Module):
-    """LM head on the positions after the prefix; Q head (halt, continue) on position 0, init weight 0, bias -5."""
+    """LM head on the positions after the prefix; Q head (halt, continue) on position 0, init weight 0, bias -5.
+
+    The LM head runs on every position and the prefix is dropped afterwards: the matrix product's blocking
+    depends on the number of rows, so slicing first would round differently from the reference.
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -223,4 +232,4 @@ class OutputHeads(nn.Module):
 
     def forward(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """z [b, p+s, d] -> (logits [b, s, vocab], q_logits [b, 2] float32)."""
-        return self.lm_head(z[:, self.prefix_len :]), self.q_head(z[:, 0]).float()
+        return self.lm_head(z)[:, self.prefix_len :], self.q_head(z[:, 0]).float()

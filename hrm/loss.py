@@ -11,15 +11,17 @@ from hrm.interface import IGNORE_LABEL_ID
 def stablemax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Per-token -log stablemax(logits)[label] in float64, 0 where the label is ignored.
 
-    s(x) = x + 1 for x >= 0 and 1 / (1 - x) for x < 0; p_i = s(x_i) / sum_j s(x_j).
-    logits [..., vocab], labels [...] -> [...] float64.
+    s(x) = x + 1 for x >= 0 and 1 / (1 - x + 1e-30) for x < 0; p_i = s(x_i) / sum_j s(x_j). The log is taken
+    of every p_i before the label's is gathered, as the reference does, so values and gradients round as its
+    do. The 1e-30 changes no value in float64; it keeps the unused branch finite at x = 1, where 0 * inf
+    would otherwise turn the gradient into NaN. logits [..., vocab], labels [...] -> [...] float64.
     """
     x = logits.double()
-    s = torch.where(x >= 0, x + 1, 1 / (1 - x))
+    s = torch.where(x < 0, 1 / (1 - x + 1e-30), x + 1)
+    log_p = torch.log(s / s.sum(-1, keepdim=True))
     supervised = labels != IGNORE_LABEL_ID
     target = torch.where(supervised, labels, 0).long().unsqueeze(-1)
-    log_p = s.gather(-1, target).squeeze(-1).log() - s.sum(-1).log()
-    return torch.where(supervised, -log_p, 0.0)
+    return -torch.where(supervised, log_p.gather(-1, target).squeeze(-1), 0)
 
 
 def softmax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -46,30 +48,30 @@ def segment_loss(
     steps: torch.Tensor,
     loss_type: str,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
-    """Loss and metrics of one supervised segment.
+    """Loss and metrics of one supervised segment, in the reference's arithmetic (its ACTLossHead).
 
     logits [b, s, vocab], labels [b, s], q_halt / q_continue / q_continue_target / halted / steps [b].
-    Loss: per sequence the mean token loss over supervised tokens, plus 0.5 x (BCE(q_halt, exactly right)
-    + BCE(q_continue, target) when a target is given), summed over the batch and divided by its size.
-    Metrics: sums over the slots that halted at this step and have supervised tokens, with "count";
-    the loss entries are those slots' per-sequence terms. Returns (loss, metrics, predictions [b, s]).
+    Loss: `(1 / b) * (lm + 0.5 * (bce_halt + bce_continue))`, where lm sums every token's loss divided by its
+    sequence's supervised-token count (the per-sequence mean, summed over the batch; float64 with stablemax),
+    bce_halt sums BCE(q_halt, exactly right) and bce_continue BCE(q_continue, target) over the batch (absent
+    when no target is given). The order of these operations is the reference's, so the loss and its
+    gradients round as its do. Metrics: sums over the slots that halted at this step and have supervised
+    tokens, with "count"; the loss entries are those slots' per-sequence terms.
+    Returns (loss, metrics, predictions [b, s]).
     """
     supervised = labels != IGNORE_LABEL_ID
     token_counts = supervised.sum(-1)
-    divisor = token_counts.clamp_min(1)
-    sequence_loss = TOKEN_LOSSES[loss_type](logits, labels).sum(-1) / divisor  # [b]
+    divisor = token_counts.clamp_min(1).unsqueeze(-1)  # [b, 1]
+    token_loss = TOKEN_LOSSES[loss_type](logits, labels) / divisor  # [b, s]
 
     with torch.no_grad():
         predictions = logits.argmax(-1)
         correct = supervised & (predictions == labels)
         exact = correct.sum(-1) == token_counts
-    q_halt_loss = F.binary_cross_entropy_with_logits(q_halt, exact.to(q_halt.dtype), reduction="none")
-    total = sequence_loss.float() + 0.5 * q_halt_loss
-    q_continue_loss = None
+    q_loss = F.binary_cross_entropy_with_logits(q_halt, exact.to(q_halt.dtype), reduction="sum")
     if q_continue_target is not None:
-        q_continue_loss = F.binary_cross_entropy_with_logits(q_continue, q_continue_target, reduction="none")
-        total = total + 0.5 * q_continue_loss
-    loss = total.sum() / labels.shape[0]
+        q_loss = q_loss + F.binary_cross_entropy_with_logits(q_continue, q_continue_target, reduction="sum")
+    loss = (1 / labels.shape[0]) * (token_loss.sum() + 0.5 * q_loss)  # scaled as the reference's pretrain.py does
 
     with torch.no_grad():
         valid = halted & (token_counts > 0)
@@ -78,15 +80,18 @@ def segment_loss(
         def over_valid(values: torch.Tensor) -> torch.Tensor:
             return torch.where(valid, values.float(), zero).sum()
 
+        def bce(logit: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            return F.binary_cross_entropy_with_logits(logit, target, reduction="none")
+
         metrics = {
             "count": valid.sum(),
-            "token_accuracy": over_valid(correct.sum(-1) / divisor),
+            "token_accuracy": over_valid(correct.sum(-1) / divisor.squeeze(-1)),
             "exact_accuracy": over_valid(exact),
             "q_halt_accuracy": over_valid((q_halt >= 0) == exact),
             "steps": over_valid(steps),
-            "lm_loss": over_valid(sequence_loss.detach()),
-            "q_halt_loss": over_valid(q_halt_loss.detach()),
+            "lm_loss": over_valid(token_loss.sum(-1)),
+            "q_halt_loss": over_valid(bce(q_halt, exact.to(q_halt.dtype))),
         }
-        if q_continue_loss is not None:
-            metrics["q_continue_loss"] = over_valid(q_continue_loss.detach())
+        if q_continue_target is not None:
+            metrics["q_continue_loss"] = over_valid(bce(q_continue, q_continue_target))
     return loss, metrics, predictions

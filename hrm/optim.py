@@ -6,6 +6,8 @@ batch. `build_optimizers` finds every `PuzzleEmbedding` in any model, so baselin
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -15,9 +17,11 @@ from hrm.layers import PuzzleEmbedding
 
 
 class AdamAtan2(torch.optim.Optimizer):
-    """Adam with the update `atan2(m_hat, sqrt(v_hat))` (no epsilon) and decoupled weight decay.
+    """Adam-atan2 as the reference trains with it (the adam-atan2 0.0.3 kernel): no epsilon, decoupled decay.
 
-    Per step: `p <- p * (1 - lr * wd) - lr * atan2(m / (1 - b1^t), sqrt(v / (1 - b2^t)))`.
+    Per step t: `p *= 1 - lr * wd; m = lerp(m, g, 1 - b1); v = lerp(v, g * g, 1 - b2);
+    p -= (lr / (1 - b1^t)) * atan2(m, sqrt(v) / sqrt(1 - b2^t))`. The first bias correction scales the step
+    rather than m inside the atan2, so the first update moves atan(0.1) / 0.1 = 0.997 lr per weight, not pi/4 lr.
     """
 
     def __init__(self, params, lr: float = 1e-4, betas: tuple[float, float] = (0.9, 0.95), weight_decay: float = 0.0):
@@ -47,13 +51,11 @@ class AdamAtan2(torch.optim.Optimizer):
             steps = [self.state[p]["step"] for p in params]
             torch._foreach_mul_(params, 1 - lr * decay)
             torch._foreach_lerp_(exp_avg, grads, 1 - beta1)
-            torch._foreach_mul_(exp_avg_sq, beta2)
-            torch._foreach_addcmul_(exp_avg_sq, grads, grads, 1 - beta2)
-            numerators = torch._foreach_div(exp_avg, [1 - beta1**t for t in steps])
-            denominators = torch._foreach_sqrt(torch._foreach_div(exp_avg_sq, [1 - beta2**t for t in steps]))
-            for numerator, denominator in zip(numerators, denominators, strict=True):
-                numerator.atan2_(denominator)
-            torch._foreach_add_(params, numerators, alpha=-lr)
+            torch._foreach_lerp_(exp_avg_sq, torch._foreach_mul(grads, grads), 1 - beta2)
+            denominators = torch._foreach_sqrt(exp_avg_sq)
+            torch._foreach_div_(denominators, [math.sqrt(1 - beta2**t) for t in steps])
+            for p, m, denominator, t in zip(params, exp_avg, denominators, steps, strict=True):
+                p.add_(torch.atan2(m, denominator), alpha=-lr / (1 - beta1**t))
         return loss
 
 

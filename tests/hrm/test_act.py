@@ -107,11 +107,14 @@ def test_exploration_delays_halting_to_at_least_two_segments():
 
 
 def _loss_from_q(q_halt, target):
-    """The segment loss when no token is supervised: every sequence counts as exactly right."""
+    """The segment loss when no token is supervised: every sequence counts as exactly right.
+
+    The float32 BCE sums join the (zero) float64 stablemax term, so the loss is float64.
+    """
     q_halt_loss = F.binary_cross_entropy_with_logits(torch.tensor(q_halt), torch.ones(len(q_halt)), reduction="sum")
     q_continue = torch.full((len(target),), 0.25)
     q_continue_loss = F.binary_cross_entropy_with_logits(q_continue, torch.tensor(target), reduction="sum")
-    return 0.5 * (q_halt_loss + q_continue_loss) / len(q_halt)
+    return (0.5 * (q_halt_loss + q_continue_loss)).double() / len(q_halt)
 
 
 def _unsupervised(batch):

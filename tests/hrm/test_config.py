@@ -1,5 +1,8 @@
 """ModelConfig / OptimConfig: the paper configuration and one clear error per bad field."""
 
+import dataclasses
+import math
+
 import pytest
 
 from hrm.config import ModelConfig, OptimConfig
@@ -58,3 +61,83 @@ def test_unknown_optimizer_names_the_field():
 def test_negative_warmup_names_the_field():
     with pytest.raises(ConfigError, match="warmup_steps"):
         OptimConfig(warmup_steps=-1)
+
+
+def _float_fields(cls):
+    return sorted(f.name for f in dataclasses.fields(cls) if f.type == "float")
+
+
+# Every float setting with one value out of its range, and (for the ranges closed there) a boundary that is in it.
+_OUT_OF_RANGE = {
+    (ModelConfig, "expansion"): 0.0,
+    (ModelConfig, "halt_exploration_prob"): 1.5,
+    (ModelConfig, "rope_theta"): 0.0,
+    (ModelConfig, "rms_norm_eps"): 0.0,
+    (ModelConfig, "ema_decay"): 1.0,
+    (OptimConfig, "lr"): -1e-4,
+    (OptimConfig, "beta1"): 1.0,
+    (OptimConfig, "beta2"): -0.1,
+    (OptimConfig, "weight_decay"): -1.0,
+    (OptimConfig, "puzzle_emb_lr"): -1e-2,
+    (OptimConfig, "puzzle_emb_weight_decay"): -0.1,
+}
+_BOUNDARIES = {
+    (ModelConfig, "halt_exploration_prob"): (0.0, 1.0),
+    (ModelConfig, "ema_decay"): (0.0,),
+    (OptimConfig, "lr"): (0.0,),
+    (OptimConfig, "beta1"): (0.0,),
+    (OptimConfig, "weight_decay"): (0.0,),
+}
+_FLOAT_SETTINGS = sorted(_OUT_OF_RANGE, key=lambda key: (key[0].__name__, key[1]))
+
+
+def test_every_float_field_has_a_range_check():
+    assert {name for cls, name in _OUT_OF_RANGE if cls is ModelConfig} == set(_float_fields(ModelConfig))
+    assert {name for cls, name in _OUT_OF_RANGE if cls is OptimConfig} == set(_float_fields(OptimConfig))
+
+
+@pytest.mark.parametrize(("cls", "field"), _FLOAT_SETTINGS)
+def test_nan_float_setting_names_the_field(cls, field):
+    with pytest.raises(ConfigError, match=rf"{cls.__name__}\.{field} .*got nan"):
+        cls(**{field: math.nan})
+
+
+@pytest.mark.parametrize(("cls", "field"), _FLOAT_SETTINGS)
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_infinite_float_setting_names_the_field(cls, field, value):
+    with pytest.raises(ConfigError, match=rf"{cls.__name__}\.{field} must be a finite number"):
+        cls(**{field: value})
+
+
+@pytest.mark.parametrize(("cls", "field"), _FLOAT_SETTINGS)
+def test_out_of_range_float_setting_names_the_field(cls, field):
+    with pytest.raises(ConfigError, match=rf"{cls.__name__}\.{field}"):
+        cls(**{field: _OUT_OF_RANGE[cls, field]})
+
+
+@pytest.mark.parametrize(("cls", "field"), _FLOAT_SETTINGS)
+@pytest.mark.parametrize("value", ["0.1", True, None])
+def test_non_number_in_a_float_setting_names_the_field(cls, field, value):
+    with pytest.raises(ConfigError, match=rf"{cls.__name__}\.{field} must be a finite number"):
+        cls(**{field: value})
+
+
+@pytest.mark.parametrize(("cls", "field"), sorted(_BOUNDARIES, key=lambda key: (key[0].__name__, key[1])))
+def test_range_boundaries_are_accepted(cls, field):
+    for value in _BOUNDARIES[cls, field]:
+        assert getattr(cls(**{field: value}), field) == value
+
+
+def test_integer_value_in_a_float_setting_is_accepted():
+    assert ModelConfig(expansion=4).expansion == 4 and OptimConfig(lr=0, weight_decay=1).weight_decay == 1
+
+
+@pytest.mark.parametrize("field", ["hidden_size", "puzzle_emb_dim"])
+def test_bool_in_an_integer_setting_names_the_field(field):
+    with pytest.raises(ConfigError, match=field):
+        ModelConfig(**{field: True})
+
+
+def test_bool_warmup_names_the_field():
+    with pytest.raises(ConfigError, match="warmup_steps"):
+        OptimConfig(warmup_steps=True)

@@ -50,16 +50,17 @@ def test_swiglu_inner_size_follows_the_sizing_rule():
     assert swiglu_inner_size(64, 2.0, multiple=1) == 85
 
 
-def test_rope_equals_the_rotate_half_formula():
-    head_dim, positions = 8, 5
+def test_rope_equals_the_rotate_half_formula_bit_for_bit():
+    """The reference's arithmetic: 1 / theta ** (arange / d) frequencies, then q * cos + rotate_half(q) * sin."""
+    head_dim, positions = 32, 20  # at head_dim 8, theta ** -(arange / d) happens to give the same table
     x = torch.randn(2, positions, 3, head_dim)
-    inv_freq = 10000.0 ** (-torch.arange(0, head_dim, 2).float() / head_dim)
-    angles = torch.outer(torch.arange(positions).float(), inv_freq)
-    cos = torch.cat((angles.cos(), angles.cos()), -1)[:, None]
-    sin = torch.cat((angles.sin(), angles.sin()), -1)[:, None]
+    inv_freq = 1.0 / (10000.0 ** (torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim))
+    angles = torch.outer(torch.arange(positions, dtype=torch.float32), inv_freq)
+    cos = torch.cat((angles, angles), -1).cos()[:, None]
+    sin = torch.cat((angles, angles), -1).sin()[:, None]
     rotate_half = torch.cat((-x[..., head_dim // 2 :], x[..., : head_dim // 2]), -1)
-    expected = x * cos + rotate_half * sin
-    torch.testing.assert_close(apply_rotary(x, RotaryEmbedding(head_dim, positions, 10000.0)()), expected)
+    expected = (x * cos) + (rotate_half * sin)
+    assert torch.equal(apply_rotary(x, RotaryEmbedding(head_dim, positions, 10000.0)()), expected)
 
 
 def test_attention_is_non_causal():
@@ -98,6 +99,18 @@ def test_output_head_drops_the_prefix_positions():
     assert q_logits.shape == (4, 2) and q_logits.dtype == torch.float32
 
 
+def test_lm_head_runs_on_every_position_before_the_prefix_is_dropped():
+    """The reference's order, forward and backward: the weight gradient sums over the prefix rows' zeros too."""
+    torch.manual_seed(0)
+    config = tiny_config(hidden_size=64, seq_len=81, vocab_size=11, puzzle_emb_dim=64)
+    heads = OutputHeads(config)
+    z, grad = torch.randn(16, 82, 64), torch.randn(16, 81, 11)
+    (heads(z)[0] * grad).sum().backward()
+    weight = heads.lm_head.weight.detach().clone().requires_grad_()
+    (torch.nn.functional.linear(z, weight)[:, 1:] * grad).sum().backward()
+    assert torch.equal(heads.lm_head.weight.grad, weight.grad)
+
+
 def test_puzzle_embedding_is_a_zero_initialised_prefix_with_sparse_gradient():
     config = tiny_config(puzzle_emb_dim=48)  # ceil(48 / 32) = 2 prefix positions, zero-padded
     embedding = InputEmbedding(config)
@@ -118,12 +131,13 @@ def test_token_embedding_is_scaled_by_sqrt_hidden():
 
 
 def test_learned_positions_are_added_with_the_0_7071_rule():
-    config = tiny_config(pos_encodings="learned", puzzle_emb_dim=0)
+    """sqrt(d) * (0.707106781 * (tokens + positions)), products in that order; d = 48 has an irrational sqrt."""
+    config = tiny_config(pos_encodings="learned", puzzle_emb_dim=0, hidden_size=48)
     embedding = InputEmbedding(config)
     inputs = torch.tensor([[0, 1, 2, 3, 4, 5, 0, 1]])
     x = embedding(inputs, torch.zeros(1, dtype=torch.long))
-    expected = 0.707106781 * (embedding.tokens[inputs[0]] + embedding.positions) * math.sqrt(config.hidden_size)
-    torch.testing.assert_close(x[0], expected)
+    expected = math.sqrt(config.hidden_size) * (0.707106781 * (embedding.tokens[inputs[0]] + embedding.positions))
+    assert torch.equal(x[0], expected)
 
 
 @pytest.mark.parametrize("encoding", ["rope", "learned"])

@@ -22,6 +22,15 @@ def test_stablemax_cross_entropy_equals_the_formula():
     torch.testing.assert_close(stablemax_cross_entropy(logits, labels), torch.tensor(expected, dtype=torch.float64))
 
 
+def test_stablemax_takes_the_log_of_every_probability_before_picking_the_label_bit_for_bit():
+    torch.manual_seed(0)
+    logits, labels = torch.randn(6, 81, 11) * 3, torch.randint(0, 11, (6, 81))
+    x = logits.double()
+    stable = torch.where(x < 0, 1 / (1 - x + 1e-30), x + 1)
+    expected = -torch.log(stable / stable.sum(-1, keepdim=True)).gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+    assert torch.equal(stablemax_cross_entropy(logits, labels), expected)
+
+
 def test_stablemax_is_computed_in_float64():
     assert stablemax_cross_entropy(torch.randn(2, 3, 5), torch.zeros(2, 3, dtype=torch.long)).dtype == torch.float64
 
@@ -61,7 +70,36 @@ def test_total_loss_is_mean_token_loss_plus_half_of_both_bce_terms_over_the_batc
     exact = torch.tensor([1.0, 0.0, 1.0])
     bce_halt = F.binary_cross_entropy_with_logits(q_halt, exact, reduction="sum")
     bce_continue = F.binary_cross_entropy_with_logits(q_continue, target, reduction="sum")
-    torch.testing.assert_close(loss, ((lm + 0.5 * (bce_halt + bce_continue)) / 3).float())
+    torch.testing.assert_close(loss, (lm + 0.5 * (bce_halt + bce_continue)) / 3)
+
+
+def test_loss_follows_the_reference_arithmetic_bit_for_bit():
+    """Every token's log p, then its loss over its sequence's count, summed in float64; float32 BCE sums; 1 / b."""
+    torch.manual_seed(0)
+    b, s, vocab = 6, 81, 11
+    logits = torch.randn(b, s, vocab) * 3
+    labels = torch.randint(0, vocab, (b, s))
+    labels[:, ::5] = IGNORE_LABEL_ID
+    q_halt, q_continue, target = torch.randn(b), torch.randn(b), torch.rand(b)
+    loss, _, _ = segment_loss(logits, labels, q_halt, q_continue, target, torch.ones(b, dtype=torch.bool),
+                              torch.ones(b), "stablemax")
+    x = logits.double()
+    stable = torch.where(x < 0, 1 / (1 - x + 1e-30), x + 1)
+    log_p = torch.log(stable / stable.sum(-1, keepdim=True))
+    supervised = labels != IGNORE_LABEL_ID
+    token = -torch.where(supervised, log_p.gather(-1, torch.where(supervised, labels, 0).unsqueeze(-1)).squeeze(-1), 0)
+    lm = (token / supervised.sum(-1, keepdim=True)).sum()
+    exact = torch.zeros(b)  # random logits get no sequence exactly right
+    bce_halt = F.binary_cross_entropy_with_logits(q_halt, exact, reduction="sum")
+    bce_continue = F.binary_cross_entropy_with_logits(q_continue, target, reduction="sum")
+    expected = (1 / b) * (lm + 0.5 * (bce_halt + bce_continue))
+    assert loss.dtype == torch.float64 and torch.equal(loss, expected)
+
+
+def test_stablemax_gradient_is_finite_at_a_logit_of_exactly_one():
+    logits = torch.tensor([[1.0, -0.5, 2.0]], requires_grad=True)
+    stablemax_cross_entropy(logits, torch.tensor([0])).sum().backward()
+    assert torch.isfinite(logits.grad).all()
 
 
 def test_without_a_target_the_continue_term_is_absent():

@@ -1,5 +1,7 @@
 """Optimisers and the learning-rate schedule (HRM.md section 5)."""
 
+import math
+
 import pytest
 import torch
 from torch import nn
@@ -13,6 +15,7 @@ from hrm.optim import AdamAtan2, SparseSignSGD, build_optimizers, learning_rate,
 
 
 def test_adam_atan2_update_matches_the_formula_over_two_steps():
+    """The adam-atan2 0.0.3 kernel's formula: the first bias correction scales the step, outside the atan2."""
     torch.manual_seed(0)
     p = nn.Parameter(torch.randn(5))
     grads = [torch.randn(5), torch.randn(5)]
@@ -22,9 +25,18 @@ def test_adam_atan2_update_matches_the_formula_over_two_steps():
     for t, g in enumerate(grads, start=1):
         p.grad = g.clone()
         optimizer.step()
-        m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
-        expected = expected * (1 - lr * wd) - lr * torch.atan2(m / (1 - b1**t), torch.sqrt(v / (1 - b2**t)))
+        m, v = torch.lerp(m, g, 1 - b1), torch.lerp(v, g * g, 1 - b2)
+        step = (lr / (1 - b1**t)) * torch.atan2(m, torch.sqrt(v) / math.sqrt(1 - b2**t))
+        expected = expected * (1 - lr * wd) - step
     torch.testing.assert_close(p.detach(), expected)
+
+
+def test_adam_atan2_first_step_moves_every_weight_by_atan_of_0_1_over_0_1_times_lr():
+    p = nn.Parameter(torch.zeros(4))
+    p.grad = torch.tensor([3.0, -1e-3, 1e-20, -7.0])
+    AdamAtan2([p], lr=1e-2, betas=(0.9, 0.95), weight_decay=0.0).step()
+    step = 1e-2 * math.atan(0.1) / 0.1  # 0.997 lr: m = 0.1 g, sqrt(v) / sqrt(1 - b2) = |g|
+    torch.testing.assert_close(p.detach(), -step * p.grad.sign())
 
 
 def test_adamw_is_selectable():
