@@ -54,8 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "download":
-            folder = get_task(args.task).download(args.out)
-            print(f"downloaded {args.task} data to {folder}; build from it with --set data_dir={folder}")
+            task = get_task(args.task)
+            folder = task.download(args.out)
+            settings = " ".join(f"--set {name}={value}" for name, value in task.download_settings(folder).items())
+            print(f"downloaded {args.task} data to {folder}" + (f"; build from it with {settings}" if settings else ""))
             return 0
         task = get_task(args.task, task_config(args.task, _parse_sets(args.set)))
         out = args.out or Path("data") / args.task

@@ -8,6 +8,7 @@ The runner only ever calls these methods, so it never special-cases a task:
     scores = task.score(test, predictions, confidences)   # dict of metric name -> float in [0, 1]
     grid = task.decode(test.inputs[0])
     task.draw(path, inputs, labels, prediction)            # PNG
+    notes = task.data_notes(train)                         # what the build skipped or dropped, in words
 """
 
 from __future__ import annotations
@@ -78,16 +79,44 @@ class Task(abc.ABC):
     def draw_segments(self, path: Path, inputs: np.ndarray, segment_predictions: np.ndarray) -> Path:
         """PNG strip of the prediction after each segment ([segments, seq_len]); returns the path written."""
 
+    def data_notes(self, dataset: PuzzleDataset) -> list[str]:
+        """Human-readable notes on data the build of `dataset` skipped or dropped (malformed files, puzzles
+        that do not fit, training puzzles that repeat a test puzzle), one sentence each with counts and
+        names; empty when nothing was left out. Read from the dataset itself, so a cached split has them too.
+        The runner shows them in the console and the report."""
+        return []
+
     def download(self, directory: Path) -> Path:
         """Fetch the paper's data for this task into `directory` (needs network and `huggingface_hub`);
         returns the folder to point the task's config at. Tasks without public data keep this default."""
         raise TaskError(f"no download for {self.name}")
 
+    def download_settings(self, folder: Path) -> dict[str, str]:
+        """The config fields (name -> value) that make this task read the data `download` put in `folder`."""
+        return {}
+
+
+def data_folder(value: str, field: str, files: tuple[str, ...] = (), hint: str = "") -> Path:
+    """The folder a config field names (`field` as "MazeConfig.data_dir"), checked to exist, to be a
+    folder, and to hold `files`; TaskError naming the field and the path (then `hint`) otherwise."""
+    folder = Path(value)
+    if not folder.exists():
+        problem = "does not exist"
+    elif not folder.is_dir():
+        problem = "is a file, not a folder"
+    else:
+        missing = [name for name in files if not (folder / name).is_file()]
+        if not missing:
+            return folder
+        problem = f"has no {' and no '.join(missing)}"
+    raise TaskError(f"{field}: {folder} {problem}" + (f"; {hint}" if hint else ""))
+
 
 def download_from_hub(repo_id: str, filenames: list[str], directory: Path) -> Path:
     """Copy `filenames` of the Hugging Face dataset repo `repo_id` into `directory`; returns `directory`.
 
-    `huggingface_hub` is an optional dependency (`pip install hrm-bench[hub]`); a clear TaskError says so.
+    `huggingface_hub` is an optional dependency (`pip install hrm-bench[hub]`); a clear TaskError says so,
+    and any failure of the download itself (network, offline mode, a missing file) is a TaskError naming it.
     """
     try:
         from huggingface_hub import hf_hub_download
@@ -96,8 +125,15 @@ def download_from_hub(repo_id: str, filenames: list[str], directory: Path) -> Pa
             f"downloading {repo_id} needs huggingface_hub: pip install 'hrm-bench[hub]' (or huggingface_hub)"
         ) from None
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise TaskError(f"{directory}: cannot create the download folder ({error.strerror or error})") from None
     for filename in filenames:
-        hf_hub_download(repo_id, filename, repo_type="dataset", local_dir=directory)
+        try:
+            hf_hub_download(repo_id, filename, repo_type="dataset", local_dir=directory)
+        except Exception as error:  # the hub raises many types (HTTP, connection, offline mode, OS errors)
+            raise TaskError(f"download of {filename} from {repo_id} failed (is there network access?): "
+                            f"{error}") from error
     return directory
 

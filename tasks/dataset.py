@@ -4,7 +4,8 @@ One split of one task is a `PuzzleDataset`: token arrays plus CSR offsets groupi
 puzzles into groups (a group = one original puzzle and its augmented versions). On disk a split is a folder in
 the reference layout, `{set}__{field}.npy` + `dataset.json` + `identifiers.json`, so folders written by the
 reference's own builders load here and folders written here load there. Generated splits are cached on disk
-under a hash of everything that determines them (`cached_build`).
+under a hash of everything that determines them, and checked against a manifest of file sizes and digests
+whenever they are reused (`cached_build`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.base import TaskError
+from tasks.files import atomic_path, write_text_atomic
 
 IGNORE_LABEL_ID = -100  # what a batch's labels hold where the loss ignores them (hrm.interface.IGNORE_LABEL_ID)
 ARRAY_FIELDS = ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")
@@ -28,6 +32,7 @@ METADATA_FIELDS = (
     "pad_id", "ignore_label_id", "blank_identifier_id", "vocab_size", "seq_len",
     "num_puzzle_identifiers", "total_groups", "mean_puzzle_examples", "sets",
 )
+MANIFEST = "manifest.json"  # in each cache entry: size and SHA-256 of its other files (see `cached_build`)
 _DTYPES = {"inputs": np.int32, "labels": np.int32, "puzzle_identifiers": np.int32,
            "puzzle_indices": np.int64, "group_indices": np.int64}
 
@@ -135,12 +140,29 @@ def from_arrays(
 
 
 def validate(dataset: PuzzleDataset, where: str = "dataset") -> None:
-    """Raise TaskError naming the first inconsistent field (shapes, offsets, token and identifier ranges)."""
+    """Raise TaskError naming the first inconsistent field (metadata types, array ranks, shapes, offsets,
+    token and identifier ranges)."""
     meta = dataset.metadata
+    if not isinstance(meta, dict):
+        raise TaskError(f"{where}: metadata must be a JSON object, got {type(meta).__name__}")
     missing = [name for name in METADATA_FIELDS if name not in meta]
     if missing:
         raise TaskError(f"{where}: metadata lacks {', '.join(missing)}")
+    for name in ("pad_id", "blank_identifier_id", "vocab_size", "seq_len", "num_puzzle_identifiers", "total_groups"):
+        if not _is_int(meta[name]):
+            raise TaskError(f"{where}: metadata {name} must be an integer, got {meta[name]!r}")
+    ignore = meta["ignore_label_id"]
+    if ignore is not None and not _is_int(ignore):
+        raise TaskError(f"{where}: metadata ignore_label_id must be an integer or null, got {ignore!r}")
+    if not isinstance(meta["sets"], list) or not meta["sets"] or not all(isinstance(s, str) for s in meta["sets"]):
+        raise TaskError(f"{where}: metadata sets must be a non-empty list of names, got {meta['sets']!r}")
+    for name in ARRAY_FIELDS:
+        rank = 2 if name in ("inputs", "labels") else 1
+        if getattr(dataset, name).ndim != rank:
+            raise TaskError(f"{where}: {name} has shape {getattr(dataset, name).shape}, expected {rank} dimensions")
     n, seq_len = dataset.inputs.shape
+    if n == 0:
+        raise TaskError(f"{where}: no examples")
     if seq_len != meta["seq_len"] or dataset.labels.shape != (n, seq_len):
         raise TaskError(f"{where}: inputs {dataset.inputs.shape} / labels {dataset.labels.shape} "
                         f"do not match seq_len {meta['seq_len']}")
@@ -161,6 +183,10 @@ def validate(dataset: PuzzleDataset, where: str = "dataset") -> None:
         raise TaskError(f"{where}: metadata total_groups {meta['total_groups']} != {len(dataset.group_indices) - 1}")
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
+
+
 def example_puzzles(dataset: PuzzleDataset) -> np.ndarray:
     """[examples] index of the puzzle each example belongs to."""
     return np.repeat(np.arange(len(dataset.puzzle_identifiers)), np.diff(dataset.puzzle_indices))
@@ -173,53 +199,81 @@ def save_dataset(dataset: PuzzleDataset, directory: Path) -> Path:
     """Write one split in the reference layout (plus `extra`: arrays as extra__{key}.npy, the rest extra.json).
 
     Tokens are stored as uint8 when the vocabulary fits (as the reference's builders do), int32 otherwise;
-    `load_dataset` returns int32 either way.
+    `load_dataset` returns int32 either way. Layout files already in `directory` that this dataset does not
+    write (another set's arrays, another dataset's extra) are removed, so a rewritten folder never mixes two
+    datasets. A folder that cannot be written is a TaskError naming it.
     """
-    validate(dataset)
     directory = Path(directory)
+    try:
+        _write_split(dataset, directory)
+    except OSError as error:
+        raise TaskError(f"{directory}: cannot write the dataset there ({_write_failure(directory, error)})") from None
+    return directory
+
+
+def _write_split(dataset: PuzzleDataset, directory: Path) -> None:
+    """`save_dataset` without its error translation: raises OSError when the folder cannot be written."""
+    validate(dataset)
     directory.mkdir(parents=True, exist_ok=True)
     set_name = "all" if len(dataset.metadata["sets"]) != 1 else dataset.metadata["sets"][0]
     token_dtype = np.uint8 if dataset.metadata["vocab_size"] <= 256 else np.int32  # as small as the reference's
-    for name in ARRAY_FIELDS:
-        dtype = token_dtype if name in ("inputs", "labels") else _DTYPES[name]
-        np.save(directory / f"{set_name}__{name}.npy", getattr(dataset, name).astype(dtype))
-    metadata = {key: dataset.metadata[key] for key in METADATA_FIELDS} | {"sets": [set_name]}
-    _write_json(directory / "dataset.json", metadata)
-    _write_json(directory / "identifiers.json", dataset.identifiers)
     arrays = {k: v for k, v in dataset.extra.items() if isinstance(v, np.ndarray)}
     for key, value in arrays.items():
         if value.dtype == object:
             raise TaskError(f"extra[{key!r}] is an object array; store a typed array or a JSON-able list")
-        np.save(directory / f"extra__{key}.npy", value)
     rest = {k: v for k, v in dataset.extra.items() if k not in arrays}
+    written = {f"{set_name}__{name}.npy" for name in ARRAY_FIELDS} | {f"extra__{key}.npy" for key in arrays}
+    for stale in [*directory.glob("*__*.npy"), directory / "extra.json"]:
+        if stale.name not in written and stale.is_file() and not (stale.name == "extra.json" and rest):
+            stale.unlink()
+    for name in ARRAY_FIELDS:
+        dtype = token_dtype if name in ("inputs", "labels") else _DTYPES[name]
+        _save_array(directory / f"{set_name}__{name}.npy", getattr(dataset, name).astype(dtype))
+    metadata = {key: dataset.metadata[key] for key in METADATA_FIELDS} | {"sets": [set_name]}
+    _write_json(directory / "dataset.json", metadata)
+    _write_json(directory / "identifiers.json", dataset.identifiers)
+    for key, value in arrays.items():
+        _save_array(directory / f"extra__{key}.npy", value)
     if rest:
         _write_json(directory / "extra.json", rest)
-    return directory
+
+
+def _write_failure(path: Path, error: OSError) -> str:
+    """Why writing under `path` failed, in words: names a file standing where a folder is needed."""
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        return f"{existing} is a file, not a folder"
+    return error.strerror or str(error)
 
 
 def load_dataset(directory: Path) -> PuzzleDataset:
     """Read one split folder written by `save_dataset` or by the reference's builders.
 
     The reference keeps identifiers.json in the parent of the split folders; several sets in one split are
-    concatenated (offsets shifted) into one dataset whose metadata lists them.
+    concatenated (offsets shifted) into one dataset whose metadata lists them. Every fault (a file missing,
+    truncated or not what its name says, arrays that do not fit together) is a TaskError naming the file or
+    folder and the field.
     """
     directory = Path(directory)
     meta_path = directory / "dataset.json"
     if not meta_path.is_file():
         raise TaskError(f"{directory}: no dataset.json (not a dataset split folder)")
-    try:
-        metadata = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as error:
-        raise TaskError(f"{meta_path}: not valid JSON ({error})") from None
+    metadata = _read_json(meta_path)
+    sets = metadata.get("sets", ["all"]) if isinstance(metadata, dict) else None
+    if not isinstance(sets, list) or not sets or not all(isinstance(name, str) for name in sets):
+        raise TaskError(f"{meta_path}: must be a JSON object whose 'sets' lists the set names, got {_clip(metadata)}")
     parts = {name: [] for name in ARRAY_FIELDS}
     examples = puzzles = 0
-    for set_name in metadata.get("sets", ["all"]):
+    for set_name in sets:
         arrays = {}
         for name in ARRAY_FIELDS:
             path = directory / f"{set_name}__{name}.npy"
             if not path.is_file():
                 raise TaskError(f"{directory}: missing {path.name}")
-            arrays[name] = np.load(path).astype(_DTYPES[name])
+            arrays[name] = _read_array(path, integers=True).astype(_DTYPES[name])
+            rank = 2 if name in ("inputs", "labels") else 1
+            if arrays[name].ndim != rank:
+                raise TaskError(f"{path}: shape {arrays[name].shape}, expected {rank} dimensions")
         skip = 1 if parts["inputs"] else 0  # later sets: drop the leading 0 offset, shift the rest
         parts["puzzle_indices"].append(arrays["puzzle_indices"][skip:] + examples)
         parts["group_indices"].append(arrays["group_indices"][skip:] + puzzles)
@@ -229,10 +283,13 @@ def load_dataset(directory: Path) -> PuzzleDataset:
         puzzles += len(arrays["puzzle_identifiers"])
     identifiers_path = next((p for p in (directory / "identifiers.json", directory.parent / "identifiers.json")
                              if p.is_file()), None)
+    identifiers = _read_json(identifiers_path) if identifiers_path else ["<blank>"]
+    if not isinstance(identifiers, list):
+        raise TaskError(f"{identifiers_path}: must be a JSON list of identifier names, got {_clip(identifiers)}")
     dataset = PuzzleDataset(
         **{name: np.concatenate(parts[name]) for name in ARRAY_FIELDS},
         metadata=metadata,
-        identifiers=json.loads(identifiers_path.read_text()) if identifiers_path else ["<blank>"],
+        identifiers=identifiers,
         extra=_load_extra(directory),
     )
     validate(dataset, where=str(directory))
@@ -240,14 +297,54 @@ def load_dataset(directory: Path) -> PuzzleDataset:
 
 
 def _load_extra(directory: Path) -> dict:
-    extra = json.loads((directory / "extra.json").read_text()) if (directory / "extra.json").is_file() else {}
+    path = directory / "extra.json"
+    extra = _read_json(path) if path.is_file() else {}
+    if not isinstance(extra, dict):
+        raise TaskError(f"{path}: must be a JSON object, got {_clip(extra)}")
     for path in sorted(directory.glob("extra__*.npy")):
-        extra[path.name[len("extra__"):-len(".npy")]] = np.load(path)
+        extra[path.name[len("extra__"):-len(".npy")]] = _read_array(path)
     return extra
 
 
+def _read_json(path: Path):
+    """The JSON value in `path`; TaskError naming the file when it is unreadable, not UTF-8 or not JSON."""
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as error:
+        raise TaskError(f"{path}: cannot read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise TaskError(f"{path}: not valid JSON ({error})") from None
+
+
+def _read_array(path: Path, integers: bool = False) -> np.ndarray:
+    """The array in the .npy file `path` (no pickled objects); TaskError naming the file when it is
+    truncated or not a .npy array, or (`integers`) when its values are not integers."""
+    try:
+        array = np.load(path, allow_pickle=False)
+    except OSError as error:
+        raise TaskError(f"{path}: cannot read ({error.strerror or error})") from None
+    except (ValueError, EOFError) as error:  # numpy reports a truncated or foreign file as ValueError
+        raise TaskError(f"{path}: not a readable .npy array ({error})") from None
+    if not isinstance(array, np.ndarray):
+        raise TaskError(f"{path}: holds several arrays (an .npz archive), expected one .npy array")
+    if integers and not (np.issubdtype(array.dtype, np.integer) and array.dtype != bool):
+        raise TaskError(f"{path}: has dtype {array.dtype}, expected integers")
+    return array
+
+
+def _clip(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _write_json(path: Path, value) -> None:
-    path.write_text(json.dumps(value, sort_keys=True, indent=1, default=_json_value) + "\n")
+    write_text_atomic(path, json.dumps(value, sort_keys=True, indent=1, default=_json_value) + "\n")
+
+
+def _save_array(path: Path, array: np.ndarray) -> None:
+    """`np.save` to `path` atomically (the temporary name keeps the .npy suffix, so numpy adds none)."""
+    with atomic_path(path) as temporary:
+        np.save(temporary, array)
 
 
 def _json_value(value):
@@ -298,23 +395,119 @@ def cached_build(cache_dir: Path | None, key: dict, build: Callable[[], PuzzleDa
     `key` must hold everything that determines the data (task, split, sizes, difficulty, count, seed,
     augmentation, generator version). The folder is written under a temporary name and renamed into place,
     so concurrent builders never see half a dataset. `cache_dir=None` builds without caching.
+
+    Damage is caught on every reuse by a manifest written last into each entry: the size and SHA-256 of every
+    other file in it. Sizes alone catch truncation (an interrupted copy, a full disk) at no cost; the digest
+    also catches a changed byte or a file swapped for another of the same size, for one more pass over bytes
+    that loading reads next anyway (SHA-256 runs at over 1 GB/s, little beside a build or a training run).
+    An entry whose manifest is missing or unreadable, whose files differ from it, whose key.json is not
+    `key`, or that fails `load_dataset`'s checks is damaged: a one-line warning on stderr names its folder,
+    it is removed and built again, once; a rebuilt entry that still fails is a TaskError. A cache folder that
+    cannot be written is a TaskError saying to set train.cache_dir (or --cache-dir) elsewhere, raised before
+    the build starts.
     """
     if cache_dir is None:
         return build()
+    cache_dir = Path(cache_dir)
     folder = cache_folder(cache_dir, key)
-    if not (folder / "dataset.json").is_file():
+    if folder.exists() or folder.is_symlink():
+        try:
+            return _load_entry(folder, key)
+        except TaskError as damage:
+            print(f"warning: dataset cache {folder} is damaged ({_one_line(damage)}); rebuilding it", file=sys.stderr)
+            _discard(folder, cache_dir)
+    _store(folder, key, build, cache_dir)
+    try:
+        return _load_entry(folder, key)
+    except TaskError as damage:
+        raise TaskError(f"dataset cache {folder} fails its check right after being written ({_one_line(damage)}); "
+                        "set train.cache_dir (or --cache-dir) to a folder on another disk") from None
+
+
+def _store(folder: Path, key: dict, build: Callable[[], PuzzleDataset], cache_dir: Path) -> None:
+    """Build and write one cache entry: into a temporary folder beside `folder` (made before building, so an
+    unwritable cache fails fast), then renamed to `folder`; losing that rename to another builder is fine."""
+    try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         temporary = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    except OSError as error:
+        raise TaskError(_unwritable(cache_dir, error)) from None
+    try:
+        dataset = build()
         try:
-            save_dataset(build(), temporary)
+            _write_split(dataset, temporary)
             _write_json(temporary / "key.json", key)
+            files = {path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+                     for path in sorted(temporary.iterdir())}
+            _write_json(temporary / MANIFEST, {"files": files})
             os.replace(temporary, folder)
-        except OSError:
-            if not (folder / "dataset.json").is_file():  # not a lost race with another builder
-                raise
-        finally:
-            shutil.rmtree(temporary, ignore_errors=True)
+        except OSError as error:
+            if not (folder / MANIFEST).is_file():  # not a lost race with another builder
+                raise TaskError(_unwritable(cache_dir, error)) from None
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+def _load_entry(folder: Path, key: dict) -> PuzzleDataset:
+    """The dataset of cache entry `folder` after checking it against its manifest and `key`; TaskError
+    saying what is wrong otherwise."""
+    if not folder.is_dir():
+        raise TaskError(f"{folder} is not a folder")
+    if not (folder / MANIFEST).is_file():
+        raise TaskError(f"no {MANIFEST} (an entry written before manifests, or not by this code)")
+    manifest = _read_json(folder / MANIFEST)
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not all(isinstance(v, dict) and _is_int(v.get("bytes"))
+                                              and isinstance(v.get("sha256"), str) for v in files.values()):
+        raise TaskError(f"{folder / MANIFEST}: not a manifest of file sizes and digests")
+    try:
+        present = {path.name for path in folder.iterdir()} - {MANIFEST}
+        if present != set(files):
+            lost, unexpected = sorted(set(files) - present), sorted(present - set(files))
+            raise TaskError("; ".join(([f"missing {', '.join(lost)}"] if lost else [])
+                                      + ([f"unexpected {', '.join(unexpected)}"] if unexpected else []))
+                            + " (against its manifest)")
+        for name, expected in sorted(files.items()):
+            size = (folder / name).stat().st_size
+            if size != expected["bytes"]:
+                raise TaskError(f"{name} has {size} bytes, its manifest says {expected['bytes']}")
+        for name, expected in sorted(files.items()):
+            if _sha256(folder / name) != expected["sha256"]:
+                raise TaskError(f"{name} does not match its SHA-256 in the manifest")
+    except OSError as error:
+        raise TaskError(f"{folder}: cannot read ({error.strerror or error})") from None
+    if _read_json(folder / "key.json") != json.loads(json.dumps(key)):
+        raise TaskError("its key.json is not the key it is stored under")
     return load_dataset(folder)
+
+
+def _discard(folder: Path, cache_dir: Path) -> None:
+    """Remove a damaged cache entry: renamed aside first (atomic), so no reader sees it half deleted."""
+    trash = folder.with_name(f".{folder.name}-damaged-{secrets.token_hex(4)}")
+    try:
+        os.replace(folder, trash)
+    except FileNotFoundError:
+        return  # another builder removed it first
+    except OSError as error:
+        raise TaskError(_unwritable(cache_dir, error)) from None
+    if trash.is_dir() and not trash.is_symlink():
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        trash.unlink(missing_ok=True)
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _unwritable(cache_dir: Path, error: OSError) -> str:
+    return (f"cannot write the dataset cache in {cache_dir} ({_write_failure(cache_dir, error)}); "
+            "set train.cache_dir (or --cache-dir) to a writable folder")
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split())
 
 
 # ------------------------------------------------------------------------------------------------ samplers

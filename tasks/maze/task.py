@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.base import Split, Task, TaskError, download_from_hub
+from tasks.base import Split, Task, TaskError, data_folder, download_from_hub
 from tasks.dataset import PuzzleDataset, cached_build, from_arrays
 from tasks.drawing import draw_grids, draw_strip
 from tasks.maze.csv_format import read_maze_csv
@@ -77,21 +77,32 @@ class MazeTask(Task):
         key = {"task": self.name, "split": split, "seed": seed, "version": GENERATOR_VERSION,
                **dataclasses.asdict(self.config)}
         if self.config.data_dir:
-            source = Path(self.config.data_dir) / f"{split}.csv"
-            if not source.is_file():
-                raise TaskError(f"{source}: not found (MazeConfig.data_dir); `python -m tasks maze download`")
+            names = ("train.csv", "test.csv") if split == "train" else ("test.csv",)  # train notes test overlaps
+            folder = data_folder(self.config.data_dir, "MazeConfig.data_dir", names,
+                                 hint="`python -m tasks maze download --out DIR` fetches the paper's files")
+            source = folder / f"{split}.csv"
             key["source"] = [str(source.resolve()), source.stat().st_size, source.stat().st_mtime_ns]
+            if split == "train":
+                key["test_source"] = [(folder / "test.csv").stat().st_size, (folder / "test.csv").stat().st_mtime_ns]
         return cached_build(cache_dir, key, lambda: self._make(split, seed, cache_dir))
 
     def _make(self, split: Split, seed: int, cache_dir: Path | None) -> PuzzleDataset:
         config = self.config
         count = config.train_count if split == "train" else config.test_count
         rng = np.random.default_rng([seed, _SPLIT_CODE[split], GENERATOR_VERSION])
+        extra = {}
         if config.data_dir:
-            inputs, labels, _ = read_maze_csv(Path(config.data_dir) / f"{split}.csv", config.height, config.width)
+            source = Path(config.data_dir) / f"{split}.csv"
+            inputs, labels, _ = read_maze_csv(source, config.height, config.width)
+            if count > len(inputs):
+                raise TaskError(f"{source}: {count} mazes wanted (MazeConfig.{split}_count), only {len(inputs)} "
+                                "present")
             if count < len(inputs):
                 keep = np.sort(rng.choice(len(inputs), count, replace=False))
                 inputs, labels = inputs[keep], labels[keep]
+            if split == "train":  # the paper's files are used as they are; an overlap with test.csv is noted
+                test, _, _ = read_maze_csv(source.with_name("test.csv"), config.height, config.width)
+                extra["repeats_test"] = int(np.isin(_row_keys(inputs), _row_keys(test)).sum())
             lengths, paths = shortest_paths(inputs)
             unique = paths == 1
         else:
@@ -116,8 +127,8 @@ class MazeTask(Task):
         return from_arrays(
             inputs.reshape(puzzles, -1), labels.reshape(puzzles, -1),
             group_indices=np.arange(0, puzzles + 1, copies), vocab_size=VOCAB_SIZE,
-            extra={"difficulty": lengths.astype(np.float64), "unique_path": unique.astype(bool),
-                   "transform": transforms},
+            extra=extra | {"difficulty": lengths.astype(np.float64), "unique_path": unique.astype(bool),
+                           "transform": transforms},
         )
 
     def score(
@@ -162,3 +173,21 @@ class MazeTask(Task):
     def download(self, directory: Path) -> Path:
         """train.csv and test.csv of the paper's Maze-Hard into `directory` (then set data_dir to it)."""
         return download_from_hub(HUB_REPO, ["train.csv", "test.csv"], directory)
+
+    def download_settings(self, folder: Path) -> dict[str, str]:
+        return {"data_dir": str(folder)}
+
+    def data_notes(self, dataset: PuzzleDataset) -> list[str]:
+        """Training mazes (read from train.csv) that also appear in test.csv: kept, as the paper's files are
+        used as they are, but named so an overlap is never silent."""
+        repeats = int(dataset.extra.get("repeats_test", 0))
+        if not repeats:
+            return []
+        return [f"maze: {repeats} of the training mazes sampled from train.csv also appear in test.csv "
+                "(kept: the paper's files are used as they are)"]
+
+
+def _row_keys(rows: np.ndarray) -> np.ndarray:
+    """[rows, ...] array -> [rows] opaque keys that compare equal exactly when the rows do."""
+    flat = np.ascontiguousarray(rows.reshape(len(rows), -1))
+    return flat.view(np.dtype((np.void, flat.shape[1] * flat.dtype.itemsize))).ravel()

@@ -10,16 +10,23 @@ from tasks.sudoku.board import geometry
 
 
 def is_valid_solution(grids: np.ndarray) -> np.ndarray:
-    """[examples, size, size] digit grids -> [examples] bool: every row, column and box holds 1..size once."""
+    """[examples, size, size] digit grids -> [examples] bool: every row, column and box holds 1..size once.
+
+    Each digit d becomes the bit 1 << (d - 1) (anything else no bit); a unit of `size` cells holds every
+    digit once exactly when the OR of its bits sets all `size` bits.
+    """
     grids = np.asarray(grids)
     count, size = grids.shape[0], grids.shape[1]
     geo = geometry(size)
-    onehot = grids[..., None] == np.arange(1, size + 1)  # [examples, size, size, digit]
-    boxes = onehot.reshape(count, size // geo.box_rows, geo.box_rows, size // geo.box_cols, geo.box_cols, size)
+    digit = (grids >= 1) & (grids <= size)
+    bits = np.where(digit, np.left_shift(1, np.clip(grids, 1, size).astype(np.int16) - 1), 0).astype(np.int16)
+    boxes = bits.reshape(count, size // geo.box_rows, geo.box_rows, size // geo.box_cols, geo.box_cols)
+    boxes = boxes.transpose(0, 1, 3, 2, 4).reshape(count, size, size)  # [examples, box, cell in box]
+    full = geo.full_mask
     return (
-        (onehot.sum(axis=1) == 1).all(axis=(1, 2))
-        & (onehot.sum(axis=2) == 1).all(axis=(1, 2))
-        & (boxes.sum(axis=(2, 4)) == 1).all(axis=(1, 2, 3))
+        (np.bitwise_or.reduce(bits, axis=2) == full).all(axis=1)
+        & (np.bitwise_or.reduce(bits, axis=1) == full).all(axis=1)
+        & (np.bitwise_or.reduce(boxes, axis=2) == full).all(axis=1)
     )
 
 

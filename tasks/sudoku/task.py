@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.base import Split, Task, TaskError, download_from_hub
+from tasks.base import Split, Task, TaskError, data_folder, download_from_hub
 from tasks.dataset import PuzzleDataset, cached_build, from_arrays
 from tasks.drawing import draw_grids, draw_strip
 from tasks.sudoku import metrics
@@ -100,8 +100,10 @@ class SudokuTask(Task):
         cfg = self.config
         extra: dict = {"sample_seed": seed}
         if cfg.source == "csv":
-            puzzles, solutions, ratings, rows = _sample_csv(cfg, split, seed)
+            puzzles, solutions, ratings, rows, in_test = _sample_csv(cfg, split, seed)
             extra["source_rows"] = rows
+            if split == "train":
+                extra["csv_rows_in_test"] = in_test
         else:
             count = cfg.train_size if split == "train" else cfg.test_size
             made = generate(count, size=cfg.size, min_rating=cfg.min_rating, seed=seed, split=split)
@@ -171,46 +173,64 @@ class SudokuTask(Task):
         return draw_strip(path, self._grid(inputs), frames, colors, cell_text=text)
 
     def download(self, directory: Path) -> Path:
-        """train.csv and test.csv of the paper's Sudoku-Extreme into `directory` (set csv_dir to it)."""
-        try:
-            return download_from_hub(HUB_REPO, HUB_FILES, directory)
-        except TaskError:
-            raise
-        except Exception as error:  # the hub raises many types (HTTP, connection, offline mode)
-            raise TaskError(f"sudoku download from {HUB_REPO} failed (is there network access?): {error}") from error
+        """train.csv and test.csv of the paper's Sudoku-Extreme into `directory` (see `download_settings`)."""
+        return download_from_hub(HUB_REPO, HUB_FILES, directory)
+
+    def download_settings(self, folder: Path) -> dict[str, str]:
+        return {"source": "csv", "csv_dir": str(folder)}
+
+    def data_notes(self, dataset: PuzzleDataset) -> list[str]:
+        """Training rows of train.csv left out for repeating a test.csv puzzle, and augmented training copies
+        dropped for equalling a test puzzle (train and test stay disjoint)."""
+        notes = []
+        in_test = int(dataset.extra.get("csv_rows_in_test", 0))
+        if in_test:
+            rows = "1 row of train.csv repeats" if in_test == 1 else f"{in_test} rows of train.csv repeat"
+            notes.append(f"sudoku: {rows} a test.csv puzzle and {'was' if in_test == 1 else 'were'} never sampled "
+                         "for training")
+        dropped = int(dataset.extra.get("augmented_dropped", 0))
+        if dropped:
+            notes.append(f"sudoku: {dropped} augmented training copies equal a test puzzle and were dropped")
+        return notes
 
 
 def _file_stamps(directory: Path) -> dict[str, list[int]]:
     """Size and modification time of the CSV files, so a changed file is not served from the cache."""
+    folder = data_folder(str(directory), "SudokuConfig.csv_dir", tuple(HUB_FILES),
+                         hint="`python -m tasks sudoku download --out DIR` fetches them")
     stamps = {}
     for name in HUB_FILES:
-        path = directory / name
-        if not path.is_file():
-            raise TaskError(f"{path}: missing (set task.sudoku.csv_dir, or run `python -m tasks sudoku download`)")
-        stat = path.stat()
+        stat = (folder / name).stat()
         stamps[name] = [stat.st_size, stat.st_mtime_ns]
     return stamps
 
 
-def _sample_csv(cfg: SudokuConfig, split: Split, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(puzzles, solutions, ratings, row numbers) of one split from the CSV files, sampled with `seed`.
+def _sample_csv(
+    cfg: SudokuConfig, split: Split, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """(puzzles, solutions, ratings, row numbers, rows left out as test puzzles) of one split from the CSV
+    files, sampled with `seed`.
 
     Training rows whose question also appears in test.csv are never chosen, so train and test are disjoint.
     """
-    directory = Path(cfg.csv_dir)
-    records = read_csv(directory / f"{split}.csv", cfg.size)
-    eligible = np.flatnonzero(records.ratings >= cfg.csv_min_rating)
+    path = Path(cfg.csv_dir) / f"{split}.csv"
+    records = read_csv(path, cfg.size)
+    rated = records.ratings >= cfg.csv_min_rating
+    in_test = np.zeros(len(rated), dtype=bool)
     if split == "train":
-        in_test = np.isin(_row_keys(records.questions), _row_keys(read_csv(directory / "test.csv", cfg.size).questions))
-        eligible = eligible[~in_test[eligible]]
+        test_questions = read_csv(Path(cfg.csv_dir) / "test.csv", cfg.size).questions
+        in_test = np.isin(_row_keys(records.questions), _row_keys(test_questions))
+    eligible = np.flatnonzero(rated & ~in_test)
     wanted = cfg.train_size if split == "train" else cfg.test_size
-    if wanted == 0:
-        rows = eligible
-    elif wanted > len(eligible):
-        raise TaskError(f"{directory / f'{split}.csv'}: {wanted} puzzles wanted, only {len(eligible)} eligible")
-    else:
-        rows = np.sort(np.random.default_rng(seed).choice(eligible, wanted, replace=False))
-    return records.questions[rows], records.answers[rows], records.ratings[rows], rows
+    if wanted > len(eligible) or len(eligible) == 0:
+        low, repeats = int((~rated).sum()), int(in_test.sum())
+        reasons = [f"{low} rated below csv_min_rating {cfg.csv_min_rating}"] if low else []
+        reasons += [f"{repeats} {'repeats' if repeats == 1 else 'repeat'} a test.csv puzzle"] if repeats else []
+        field = "train_size" if split == "train" else "test_size"
+        raise TaskError(f"{path}: {wanted or 'all'} puzzles wanted (SudokuConfig.{field}), only {len(eligible)} "
+                        f"eligible of {len(rated)} rows" + (f" ({'; '.join(reasons)})" if reasons else ""))
+    rows = eligible if wanted == 0 else np.sort(np.random.default_rng(seed).choice(eligible, wanted, replace=False))
+    return records.questions[rows], records.answers[rows], records.ratings[rows], rows, int(in_test.sum())
 
 
 def _row_keys(rows: np.ndarray) -> np.ndarray:

@@ -81,3 +81,53 @@ def test_a_tasks_build_is_runnable_through_the_registry():
     dataset = get_task("maze", task_config("maze", {"height": "5", "width": "5", "min_path_length": "6",
                                                     "test_count": "3"})).build("test")
     assert dataset.inputs.shape == (3, 25) and np.isin(dataset.inputs, [1, 2, 3, 4]).all()
+
+
+def _fake_hub(monkeypatch):
+    import types
+
+    def fetch(repo, name, repo_type, local_dir):
+        (local_dir / name).write_text("")
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", types.SimpleNamespace(hf_hub_download=fetch))
+
+
+@pytest.mark.parametrize("task, settings", [("sudoku", "--set source=csv --set csv_dir={out}"),
+                                            ("maze", "--set data_dir={out}")])
+def test_download_tells_the_user_the_tasks_own_data_fields_to_set(tmp_path, capsys, monkeypatch, task, settings):
+    _fake_hub(monkeypatch)
+    assert main([task, "download", "--out", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip().endswith(f"build from it with {settings.format(out=tmp_path)}")
+
+
+def test_every_tasks_download_settings_name_real_config_fields(tmp_path):
+    import dataclasses
+
+    for name, cls in TASKS.items():
+        fields = {f.name for f in dataclasses.fields(cls.config_class)}
+        assert set(get_task(name).download_settings(tmp_path)) <= fields, name
+
+
+@pytest.mark.parametrize("task, assignment, message", [
+    ("sudoku", "size=7", "SudokuConfig.size: 7 is not one of [4, 6, 9]"),
+    ("sudoku", "nofield=1", "unknown SudokuConfig field 'nofield'"),
+    ("sudoku", "train_size=many", "SudokuConfig.train_size must be int, got 'many'"),
+    ("arc", "nofield=1", "unknown ARCConfig field 'nofield'"),
+    ("arc", "canvas=big", "ARCConfig.canvas must be int, got 'big'"),
+    ("arc", "data_dir=/nonexistent/arc", "ARCConfig.data_dir: /nonexistent/arc does not exist"),
+])
+def test_a_bad_set_for_any_task_prints_one_error_line_and_exits_2(tmp_path, capsys, task, assignment, message):
+    assert main([task, "build", "--set", assignment, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+
+
+@pytest.mark.parametrize("where, message", [("--out", "cannot write the dataset there"),
+                                            ("--cache-dir", "set train.cache_dir (or --cache-dir)")])
+def test_an_unwritable_out_or_cache_dir_prints_one_error_line_and_exits_2(tmp_path, capsys, where, message):
+    (tmp_path / "file").write_text("")
+    paths = {"--out": str(tmp_path / "out"), "--cache-dir": str(tmp_path / "cache")} | {where: str(tmp_path / "file")}
+    args = [arg for pair in paths.items() for arg in pair]
+    assert main(["maze", "build", *SMALL_MAZE, "--split", "test", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err and "is a file, not a folder" in err

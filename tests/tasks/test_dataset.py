@@ -191,3 +191,133 @@ def test_tokens_are_stored_as_small_as_the_vocabulary_allows_and_load_as_int32(t
     save_dataset(dataset, tmp_path)
     assert np.load(tmp_path / "all__inputs.npy").dtype == stored
     assert load_dataset(tmp_path).inputs.dtype == np.int32
+
+
+# ------------------------------------------------------------------------------------ damaged or odd folders
+
+
+def _truncate(path: Path, keep: int) -> None:
+    path.write_bytes(path.read_bytes()[:keep])
+
+
+def _flip_last_byte(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))
+
+
+def _rewrite_key(folder: Path) -> None:
+    (folder / "key.json").write_text(json.dumps({"task": "other"}))
+
+
+DAMAGE = {
+    "truncated array": lambda f: _truncate(f / "all__inputs.npy", 100),
+    "dataset.json not JSON": lambda f: (f / "dataset.json").write_text("{"),
+    "array of the wrong shape": lambda f: np.save(f / "all__inputs.npy", np.ones((6, 3), dtype=np.uint8)),
+    "missing array": lambda f: (f / "all__labels.npy").unlink(),
+    "unexpected file": lambda f: np.save(f / "extra__stray.npy", np.zeros(3)),
+    "changed byte": lambda f: _flip_last_byte(f / "all__labels.npy"),
+    "no manifest": lambda f: (f / "manifest.json").unlink(),
+    "manifest not JSON": lambda f: (f / "manifest.json").write_text("[1"),
+    "another key": _rewrite_key,
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_cache_entry_is_rebuilt_once_with_a_one_line_warning_naming_its_folder(tmp_path, capsys, damage):
+    calls = []
+    key = {"task": "toy", "split": "train", "seed": 0}
+    cached_build(tmp_path, key, lambda: calls.append(1) or _dataset())
+    folder = cache_folder(tmp_path, key)
+    files = _files(folder)
+    DAMAGE[damage](folder)
+    rebuilt = cached_build(tmp_path, key, lambda: calls.append(1) or _dataset())
+    warning = capsys.readouterr().err
+    assert len(calls) == 2 and warning.count("\n") == 1
+    assert warning.startswith(f"warning: dataset cache {folder} is damaged (") and warning.endswith("rebuilding it\n")
+    assert _files(folder) == files and rebuilt.inputs.tolist() == _dataset().inputs.tolist()
+    assert [p.name for p in tmp_path.iterdir()] == [folder.name]  # nothing of the damaged entry is left
+
+
+def test_a_cache_entry_that_fails_again_after_its_rebuild_is_an_error_not_a_loop(tmp_path, monkeypatch, capsys):
+    key = {"task": "toy", "split": "train"}
+    cached_build(tmp_path, key, _dataset)
+    monkeypatch.setattr("tasks.dataset.load_dataset", lambda folder: (_ for _ in ()).throw(TaskError("bad disk")))
+    calls = []
+    with pytest.raises(TaskError, match="fails its check right after being written .bad disk"):
+        cached_build(tmp_path, key, lambda: calls.append(1) or _dataset())
+    assert len(calls) == 1 and capsys.readouterr().err.count("warning:") == 1
+
+
+def test_a_cache_entry_records_the_size_and_sha256_of_every_other_file(tmp_path):
+    import hashlib
+
+    key = {"task": "toy", "split": "test"}
+    cached_build(tmp_path, key, lambda: _dataset(difficulty=np.array([1.0, 2.0, 3.0])))
+    folder = cache_folder(tmp_path, key)
+    files = json.loads((folder / "manifest.json").read_text())["files"]
+    assert set(files) == {p.name for p in folder.iterdir()} - {"manifest.json"}
+    for name, entry in files.items():
+        data = (folder / name).read_bytes()
+        assert entry == {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def test_a_cache_dir_that_is_a_file_is_an_error_saying_to_set_the_cache_dir_elsewhere(tmp_path):
+    (tmp_path / "cache").write_text("")
+    calls = []
+    with pytest.raises(TaskError, match=r"cannot write the dataset cache in .*cache/sub \(.*cache is a file, not a "
+                                        r"folder\); set train.cache_dir \(or --cache-dir\)"):
+        cached_build(tmp_path / "cache" / "sub", {"task": "t"}, lambda: calls.append(1) or _dataset())
+    assert calls == []
+
+
+def test_an_unwritable_cache_dir_is_an_error_before_anything_is_built(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tasks.dataset.tempfile.mkdtemp", refuse)
+    calls = []
+    with pytest.raises(TaskError, match=rf"cannot write the dataset cache in {tmp_path} \(Permission denied\); "
+                                        r"set train.cache_dir \(or --cache-dir\) to a writable folder"):
+        cached_build(tmp_path, {"task": "t"}, lambda: calls.append(1) or _dataset())
+    assert calls == []
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: _truncate(f / "all__inputs.npy", 60), r"all__inputs.npy: not a readable .npy array"),
+    (lambda f: np.save(f / "all__labels.npy", np.ones(6, dtype=np.uint8)), r"labels.npy: shape \(6,\), expected 2 dim"),
+    (lambda f: np.save(f / "all__inputs.npy", np.full((6, 4), 1.5)), "inputs.npy: has dtype float64, expected int"),
+    (lambda f: (f / "identifiers.json").write_bytes(b"\xff["), "identifiers.json: not valid JSON"),
+    (lambda f: (f / "identifiers.json").write_text("{}"), "identifiers.json: must be a JSON list"),
+    (lambda f: (f / "dataset.json").write_text("[]"), "dataset.json: must be a JSON object"),
+    (lambda f: (f / "extra.json").write_text("[]"), "extra.json: must be a JSON object"),
+    (lambda f: _truncate(f / "extra__difficulty.npy", 5), "extra__difficulty.npy: not a readable .npy array"),
+    (lambda f: (f / "dataset.json").write_text(json.dumps(
+        json.loads((f / "dataset.json").read_text()) | {"vocab_size": "6"})), "metadata vocab_size must be an integer"),
+], ids=["truncated array", "wrong rank", "float tokens", "identifiers not JSON", "identifiers not a list",
+        "metadata not an object", "extra not an object", "truncated extra array", "metadata of the wrong type"])
+def test_load_of_a_damaged_split_folder_is_a_task_error_naming_the_file_and_fault(tmp_path, damage, message):
+    save_dataset(_dataset(difficulty=np.array([1.0, 2.0, 3.0]), note="x"), tmp_path)
+    damage(tmp_path)
+    with pytest.raises(TaskError, match=message):
+        load_dataset(tmp_path)
+
+
+def test_saving_over_another_dataset_removes_its_stale_layout_files(tmp_path):
+    save_dataset(_dataset(difficulty=np.array([1.0, 2.0, 3.0]), note="x"), tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    save_dataset(from_arrays(np.ones((2, 3)), np.ones((2, 3)), vocab_size=2, sets=["b"]), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [f"b__{name}.npy" for name in ("inputs", "labels", "puzzle_identifiers", "puzzle_indices", "group_indices")]
+        + ["dataset.json", "identifiers.json", "notes.txt"])
+    assert load_dataset(tmp_path).extra == {}
+
+
+def test_saving_into_a_path_through_a_file_is_a_task_error_naming_it(tmp_path):
+    (tmp_path / "out").write_text("")
+    with pytest.raises(TaskError, match=r"out/train: cannot write the dataset there \(.*out is a file, not a folder\)"):
+        save_dataset(_dataset(), tmp_path / "out" / "train")
+
+
+def test_a_dataset_without_examples_is_a_task_error_saying_so():
+    with pytest.raises(TaskError, match="no examples"):
+        from_arrays(np.ones((0, 4)), np.ones((0, 4)), vocab_size=2)

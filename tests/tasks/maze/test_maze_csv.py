@@ -68,3 +68,24 @@ def test_a_wrong_header_is_a_task_error(tmp_path):
 def test_a_missing_file_is_a_task_error_naming_it(tmp_path):
     with pytest.raises(TaskError, match="no such maze CSV"):
         read_maze_csv(tmp_path / "nope.csv", 5, 5)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "train.csv: empty file"),
+    (HEADER.encode(), r"train.csv: no maze rows \(only a header\)"),
+    ((HEADER + SNAKE_ROW).encode() + b"\x89PNG\x00\n", r"train.csv, line 3: not UTF-8 text \(byte 0x89\)"),
+    ((HEADER + SNAKE_ROW.replace(",16\n", ",16,\n")).encode(),
+     "row 1: expected 4 columns, got 5 fields: the last is empty"),
+], ids=["empty", "header only", "binary", "trailing comma"])
+def test_a_malformed_file_is_a_task_error_naming_the_file_and_fault(tmp_path, content, message):
+    path = tmp_path / "train.csv"
+    path.write_bytes(content)
+    with pytest.raises(TaskError, match=message):
+        read_maze_csv(path, 5, 5)
+
+
+def test_blank_lines_are_skipped_and_rows_keep_their_numbers(tmp_path):
+    inputs, _, _ = read_maze_csv(_write(tmp_path, SNAKE_ROW, "\n", SNAKE_ROW), 5, 5)
+    assert len(inputs) == 2
+    with pytest.raises(TaskError, match="train.csv row 2: question has 24 characters"):
+        read_maze_csv(_write(tmp_path, SNAKE_ROW, "\n", _bad(SNAKE[:4] + ["    "], SNAKE_SOLVED)), 5, 5)

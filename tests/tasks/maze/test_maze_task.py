@@ -78,7 +78,7 @@ def test_augmentation_puts_the_eight_dihedral_versions_of_a_maze_in_one_group():
 def test_builds_from_the_papers_csv_files_with_a_seeded_subsample(tmp_path):
     write_maze_csv(tmp_path / "train.csv", np.stack([grid(SNAKE)] * 3), np.stack([grid(SNAKE_SOLVED)] * 3))
     write_maze_csv(tmp_path / "test.csv", np.stack([grid(SNAKE)]), np.stack([grid(SNAKE_SOLVED)]))
-    task = _task(height=5, width=5, data_dir=str(tmp_path), train_count=2)
+    task = _task(height=5, width=5, data_dir=str(tmp_path), train_count=2, test_count=1)
     train = task.build("train", seed=0)
     assert train.inputs.shape == (2, 25) and train.extra["difficulty"].tolist() == [16.0, 16.0]
     assert train.extra["unique_path"].all()
@@ -174,3 +174,41 @@ def test_download_fetches_the_papers_train_and_test_csv_from_the_hub(tmp_path, m
     assert _task().download(tmp_path / "maze") == tmp_path / "maze"
     assert calls == [("sapientinc/maze-30x30-hard-1k", name, "dataset", tmp_path / "maze")
                      for name in ("train.csv", "test.csv")]
+
+
+def _snake_files(folder, train=3, test=1):
+    write_maze_csv(folder / "train.csv", np.stack([grid(SNAKE)] * train), np.stack([grid(SNAKE_SOLVED)] * train))
+    write_maze_csv(folder / "test.csv", np.stack([grid(SNAKE)] * test), np.stack([grid(SNAKE_SOLVED)] * test))
+    return folder
+
+
+@pytest.mark.parametrize("split, counts, message", [
+    ("test", dict(test_count=2), r"test.csv: 2 mazes wanted \(MazeConfig.test_count\), only 1 present"),
+    ("train", dict(train_count=4, test_count=1),
+     r"train.csv: 4 mazes wanted \(MazeConfig.train_count\), only 3 present"),
+])
+def test_maze_csv_with_fewer_rows_than_the_config_asks_for_is_an_error_naming_the_counts(tmp_path, split, counts,
+                                                                                          message):
+    task = _task(height=5, width=5, data_dir=str(_snake_files(tmp_path)), **counts)
+    with pytest.raises(TaskError, match=message):
+        task.build(split)
+
+
+@pytest.mark.parametrize("name, problem", [("absent", "does not exist"), ("file", "is a file, not a folder"),
+                                           ("", "has no test.csv")])
+def test_maze_data_dir_that_is_missing_a_file_or_not_a_folder_is_an_error_naming_the_field(tmp_path, name, problem):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TaskError, match=f"MazeConfig.data_dir: .* {problem}"):
+        _task(data_dir=str(tmp_path / name)).build("test")
+
+
+def test_training_mazes_that_also_appear_in_test_csv_are_named_in_the_data_notes(tmp_path):
+    task = _task(height=5, width=5, data_dir=str(_snake_files(tmp_path)), train_count=2, test_count=1)
+    assert task.data_notes(task.build("train")) == [
+        "maze: 2 of the training mazes sampled from train.csv also appear in test.csv (kept: the paper's files are "
+        "used as they are)"]
+    assert task.data_notes(task.build("test")) == [] and _task().data_notes(_task().build("train")) == []
+
+
+def test_download_settings_point_data_dir_at_the_folder(tmp_path):
+    assert _task().download_settings(tmp_path) == {"data_dir": str(tmp_path)}

@@ -55,3 +55,71 @@ def test_wrong_header_is_an_error(tmp_path):
 def test_missing_file_is_an_error(tmp_path):
     with pytest.raises(TaskError, match="no such"):
         read_csv(tmp_path / "absent.csv")
+
+
+GOOD = f"ok,{EASY_PUZZLE},{EASY_SOLUTION},1"
+
+
+def test_sudoku_csv_with_a_header_and_no_rows_is_rejected_saying_no_puzzle_rows(tmp_path):
+    with pytest.raises(TaskError, match=r"train.csv: no puzzle rows \(only a header\)"):
+        read_csv(write(tmp_path, []))
+
+
+def test_sudoku_csv_that_is_empty_is_rejected_naming_the_header_it_needs(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("")
+    with pytest.raises(TaskError, match="train.csv: empty file; .*header source,question,answer,rating"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("rows, line", [([GOOD, f"s,{EASY_PUZZLE},{EASY_SOLUTION},1,extra"], 3),
+                                        ([f"s,{EASY_PUZZLE},{EASY_SOLUTION},1,extra", GOOD], 2),
+                                        ([f"extra,s,{EASY_PUZZLE},{EASY_SOLUTION},1"], 2)],
+                         ids=["extra last field", "extra field on the first row", "extra first field"])
+def test_sudoku_csv_row_with_an_extra_field_is_rejected_naming_the_line(tmp_path, rows, line):
+    with pytest.raises(TaskError, match=f"train.csv, line {line}: expected 4 columns, got 5 fields"):
+        read_csv(write(tmp_path, rows))
+
+
+def test_sudoku_csv_row_with_too_few_fields_is_rejected_naming_the_line(tmp_path):
+    with pytest.raises(TaskError, match="train.csv, line 3: expected 4 columns, got 3 fields"):
+        read_csv(write(tmp_path, [GOOD, f"s,{EASY_PUZZLE},{EASY_SOLUTION}"]))
+
+
+def test_sudoku_csv_trailing_comma_is_named_as_an_extra_empty_field(tmp_path):
+    with pytest.raises(TaskError, match="line 3: expected 4 columns, got 5 fields: the last is empty, from a trailing"):
+        read_csv(write(tmp_path, [GOOD, GOOD + ","]))
+
+
+def test_sudoku_csv_ratings_above_2_to_the_31_are_kept_exact_as_int64(tmp_path):
+    ratings = [2**31 + 5, 2**53 + 1, 10**18 - 1]
+    records = read_csv(write(tmp_path, [f"s,{EASY_PUZZLE},{EASY_SOLUTION},{r}" for r in ratings]))
+    assert records.ratings.dtype == np.int64 and records.ratings.tolist() == ratings
+
+
+@pytest.mark.parametrize("rating, reason", [(str(10**19), "has more than 18 digits"), ("1.5", "is not a whole number"),
+                                            ("-1", "is not a whole number"), ("", "is not a whole number")])
+def test_sudoku_csv_rating_that_is_not_a_whole_number_of_at_most_18_digits_is_rejected(tmp_path, rating, reason):
+    with pytest.raises(TaskError, match=f"line 3: rating '{rating}' {reason}"):
+        read_csv(write(tmp_path, [GOOD, f"s,{EASY_PUZZLE},{EASY_SOLUTION},{rating}"]))
+
+
+def test_sudoku_csv_that_is_not_utf8_is_rejected_naming_the_line(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_bytes((HEADER + GOOD + "\n").encode() + b"s\xff," + f"{EASY_PUZZLE},{EASY_SOLUTION},0\n".encode())
+    with pytest.raises(TaskError, match=r"train.csv, line 3: not UTF-8 text \(byte 0xff\)"):
+        read_csv(path)
+
+
+@pytest.mark.parametrize("header, detail", [("source,question,answer\n", "missing rating"),
+                                            ("source,puzzle,solution,rating\n",
+                                             "missing question, answer; unexpected 'puzzle', 'solution'")])
+def test_sudoku_csv_header_with_a_missing_or_renamed_column_names_it(tmp_path, header, detail):
+    with pytest.raises(TaskError, match=f"line 1: header must be source,question,answer,rating, .*{detail}"):
+        read_csv(write(tmp_path, [GOOD], header=header))
+
+
+def test_sudoku_csv_blank_lines_are_skipped_and_later_lines_keep_their_numbers(tmp_path):
+    assert len(read_csv(write(tmp_path, [GOOD, "", GOOD])).ratings) == 2
+    with pytest.raises(TaskError, match="line 4: question has 80 characters"):
+        read_csv(write(tmp_path, [GOOD, "", f"s,{EASY_PUZZLE[:-1]},{EASY_SOLUTION},0"]))

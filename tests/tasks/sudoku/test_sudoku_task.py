@@ -219,3 +219,45 @@ def test_download_fetches_both_csv_files(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "huggingface_hub", types.SimpleNamespace(hf_hub_download=fake))
     assert small().download(tmp_path) == tmp_path
     assert fetched == [("sapientinc/sudoku-extreme", n, "dataset") for n in ("train.csv", "test.csv")]
+
+
+@pytest.mark.parametrize("name, problem", [("absent", "does not exist"), ("file", "is a file, not a folder"),
+                                           ("", "has no train.csv and no test.csv")])
+def test_csv_dir_that_is_missing_a_file_or_not_a_folder_is_an_error_naming_the_field(tmp_path, name, problem):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(TaskError, match=f"SudokuConfig.csv_dir: .* {problem}"):
+        csv_task(tmp_path / name).build("test")
+
+
+def test_csv_training_rows_that_repeat_a_test_puzzle_are_left_out_and_named_in_the_data_notes(csv_dir):
+    task = csv_task(csv_dir)
+    notes = task.data_notes(task.build("train", seed=0))
+    assert notes == ["sudoku: 1 row of train.csv repeats a test.csv puzzle and was never sampled for training"]
+    assert task.data_notes(task.build("test", seed=0)) == []
+
+
+def test_csv_with_no_eligible_puzzles_is_an_error_naming_the_file_and_why(csv_dir):
+    with pytest.raises(TaskError, match=r"test.csv: all puzzles wanted \(SudokuConfig.test_size\), only 0 eligible "
+                                        r"of 4 rows \(4 rated below csv_min_rating 100\)"):
+        csv_task(csv_dir, csv_min_rating=100).build("test", seed=0)
+
+
+def test_csv_asking_for_more_puzzles_than_eligible_names_the_field_and_the_rows_left_out(csv_dir):
+    with pytest.raises(TaskError, match=r"train.csv: 11 puzzles wanted \(SudokuConfig.train_size\), only 10 eligible "
+                                        r"of 11 rows \(1 repeats a test.csv puzzle\)"):
+        csv_task(csv_dir, train_size=11).build("train", seed=0)
+
+
+def test_augmented_copies_dropped_for_equalling_a_test_puzzle_are_named_in_the_data_notes(tmp_path):
+    task = small(size=4, train_size=40, test_size=40, num_aug=50)
+    train = task.build("train", seed=0, cache_dir=tmp_path)
+    dropped = train.extra["augmented_dropped"]
+    assert task.data_notes(train) == [f"sudoku: {dropped} augmented training copies equal a test puzzle and were "
+                                      "dropped"]
+    assert small().data_notes(small().build("train")) == []
+
+
+def test_download_settings_point_source_and_csv_dir_at_the_folder(tmp_path):
+    assert small().download_settings(tmp_path) == {"source": "csv", "csv_dir": str(tmp_path)}
+    config = SudokuConfig(**small().download_settings(tmp_path))
+    assert (config.source, config.csv_dir) == ("csv", str(tmp_path))
