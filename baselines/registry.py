@@ -1,8 +1,8 @@
 """Arm registry: name -> how to configure and build the model, one line per arm.
 
 The runner never knows an arm's specifics: it resolves the arm's config with `arm_config` (the arm's
-defaults applied over the shared config, then the user's explicit overrides), builds it with `build_arm`,
-and prints `describe_arms` for `--dry-run`.
+defaults over the shared config, shared overrides, the arm's identity, then the arm's own overrides) and
+builds it with `build_arm`.
 """
 
 from __future__ import annotations
@@ -25,27 +25,39 @@ from hrm.model import build_hrm
 
 @dataclass(frozen=True)
 class ArmSpec:
-    """One arm: its constructor from a resolved `ModelConfig` and the config fields it sets by default."""
+    """One arm: its constructor from a resolved `ModelConfig`, the settings that make it this arm, and its
+    overridable defaults.
+
+    `identity`: the config fields that define the arm (a single pass, the gradient mode, the halting rule).
+    A setting shared by every arm (`model.*` on the command line) never changes them; only the arm's own
+    overrides (`arm.<arm>.*`) do. Fields an arm does not read hold the shared default in its identity, so a
+    shared override of them cannot claim to have changed the arm.
+    `defaults`: the arm's own starting values (TRM's depth and loop counts), which shared overrides do change.
+    """
 
     build: Callable[[ModelConfig], ReasoningModel]
     description: str
+    identity: Mapping[str, Any]
     defaults: Mapping[str, Any] = field(default_factory=dict)
 
 
-_SINGLE_PASS = {"halt_max_steps": 1, "halting": "exact"}
+_OUTER_LOOP = {"gradient_mode": "one_step", "halting": "q_learning"}  # HRM's halting; the core's own gradient
+_SINGLE_PASS = {"halt_max_steps": 1, "halting": "exact", "gradient_mode": "one_step"}
 
 ARMS: dict[str, ArmSpec] = {
-    "hrm": ArmSpec(build_hrm, "HRM, one-step gradient, ACT"),
-    "hrm-bptt": ArmSpec(build_hrm, "HRM with gradients through every step of the segment", {"gradient_mode": "bptt"}),
+    "hrm": ArmSpec(build_hrm, "HRM, one-step gradient, ACT", _OUTER_LOOP),
+    "hrm-bptt": ArmSpec(build_hrm, "HRM with gradients through every step of the segment",
+                        {**_OUTER_LOOP, "gradient_mode": "bptt"}),
     "transformer": ArmSpec(build_transformer, "H_layers + L_layers blocks, single pass", _SINGLE_PASS),
     "transformer-deep": ArmSpec(
         build_transformer_deep, "N*T*L_layers + N*H_layers blocks, single pass", _SINGLE_PASS
     ),
-    "transformer-act": ArmSpec(build_transformer_act, "H_layers + L_layers blocks in the ACT outer loop"),
+    "transformer-act": ArmSpec(build_transformer_act, "H_layers + L_layers blocks in the ACT outer loop", _OUTER_LOOP),
     "trm": ArmSpec(
         build_trm,
         "Tiny Recursive Model: one network, T recursions of n latent updates, EMA weights",
-        {"L_layers": 2, "H_cycles": 3, "L_cycles": 6, "halting": "exact", "puzzle_emb_len": 16},
+        {"halting": "exact", "gradient_mode": "one_step"},
+        {"L_layers": 2, "H_cycles": 3, "L_cycles": 6, "puzzle_emb_len": 16},
     ),
 }
 
@@ -58,14 +70,32 @@ def get_arm(name: str) -> ArmSpec:
         raise ConfigError(f"unknown arm {name!r}; known arms: {', '.join(ARMS)}") from None
 
 
-def arm_config(name: str, shared_config: ModelConfig, user_overrides: Mapping[str, Any] | None = None) -> ModelConfig:
-    """`shared_config` with the arm's defaults applied, then `user_overrides` (which win), validated."""
-    overrides = dict(user_overrides or {})
+def arm_config(
+    name: str,
+    shared_config: ModelConfig,
+    arm_overrides: Mapping[str, Any] | None = None,
+    *,
+    shared_overrides: Mapping[str, Any] | None = None,
+) -> ModelConfig:
+    """The arm's resolved config, validated.
+
+    Precedence, lowest first: `shared_config`, the arm's defaults, `shared_overrides` (settings meant for
+    every arm) except the fields of the arm's identity, the arm's identity, `arm_overrides` (this arm only:
+    they may change its identity too).
+    """
+    spec = get_arm(name)
+    shared_overrides, arm_overrides = dict(shared_overrides or {}), dict(arm_overrides or {})
     known = {f.name for f in dataclasses.fields(ModelConfig)}
-    unknown = sorted(set(overrides) - known)
+    unknown = sorted((set(shared_overrides) | set(arm_overrides)) - known)
     if unknown:
         raise ConfigError(f"unknown ModelConfig field(s) in overrides for arm {name!r}: {', '.join(unknown)}")
-    return shared_config.replace(**{**get_arm(name).defaults, **overrides})
+    shared = {key: value for key, value in shared_overrides.items() if key not in spec.identity}
+    return shared_config.replace(**{**spec.defaults, **shared, **spec.identity, **arm_overrides})
+
+
+def arms_fixing(field_name: str) -> dict[str, Any]:
+    """arm -> value, for every registered arm whose identity fixes the ModelConfig field `field_name`."""
+    return {name: spec.identity[field_name] for name, spec in ARMS.items() if field_name in spec.identity}
 
 
 def build_arm(name: str, config: ModelConfig) -> ReasoningModel:

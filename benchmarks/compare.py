@@ -16,6 +16,7 @@ Throughput is gated only when both runs report the same `device.class`; otherwis
 glob such as `*accuracy=0.02`); it is the only way to gate an "other" metric, and then in both directions
 because the suite does not say which direction is better for, say, a slope. Records or metrics in BASE
 but not in NEW are listed and fail the comparison unless `--allow-missing`; those only in NEW are listed.
+A record of NEW whose training diverged (`status: "diverged"`) is a regression, whatever BASE says.
 
 Why these defaults hold for the seeded smoke suite on CPU across machines (measured with
 `python -m benchmarks.run --suite all --scale smoke --tasks maze,sudoku --set train.threads=1` (and =2)
@@ -147,6 +148,7 @@ class Comparison:
     extra: list[str]  # present in NEW only
     base_device: str | None
     new_device: str | None
+    diverged: list[str] = field(default_factory=list)  # "record: diverged at step k" for NEW's diverged records
 
     @property
     def same_device(self) -> bool:
@@ -158,7 +160,8 @@ class Comparison:
         return [row for row in self.rows if row.status == "REGRESSED"]
 
     def passed(self, allow_missing: bool = False) -> bool:
-        return not self.regressions and (allow_missing or not self.missing)
+        """No regressed metric and no diverged case (and, unless allowed, nothing missing)."""
+        return not self.regressions and not self.diverged and (allow_missing or not self.missing)
 
 
 def load_results(path: str | Path) -> dict:
@@ -167,11 +170,15 @@ def load_results(path: str | Path) -> dict:
     if path.is_dir():
         path = path / RESULTS_FILE
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise BenchmarkError(f"{path}: no such results file") from None
+    except UnicodeDecodeError:
+        raise BenchmarkError(f"{path}: not a results JSON file (binary or not UTF-8 text)") from None
     except json.JSONDecodeError as error:
         raise BenchmarkError(f"{path}: not valid JSON ({error})") from None
+    except OSError as error:
+        raise BenchmarkError(f"{path}: cannot read ({error.strerror or error})") from None
     if not isinstance(data, dict):
         raise BenchmarkError(f"{path}: expected a JSON object at the top level")
     version = data.get("schema_version")
@@ -254,6 +261,9 @@ def compare(
         if key not in new_records:
             missing.append(label)
             continue
+        if new_records[key].get("status", "ok") == "diverged":
+            comparison.diverged.append(f"{label}: diverged at step {new_records[key].get('diverged_at_step')}")
+            continue
         base_metrics, new_metrics = base_record["metrics"], new_records[key]["metrics"]
         for name, base_value in base_metrics.items():
             new_value = new_metrics.get(name)
@@ -264,7 +274,11 @@ def compare(
             status = _status(name, base_value, new_value, tolerance, comparison.same_device)
             rows.append(Row(label, name, base_value, new_value, tolerance, status))
         extra.extend(f"{label}: {name}" for name in new_metrics if name not in base_metrics)
-    extra.extend(_label(key) for key in new_records if key not in base_records)
+    for key, record in new_records.items():
+        if key not in base_records:
+            extra.append(_label(key))
+            if record.get("status", "ok") == "diverged":
+                comparison.diverged.append(f"{_label(key)}: diverged at step {record.get('diverged_at_step')}")
     return comparison
 
 
@@ -294,6 +308,7 @@ def format_comparison(comparison: Comparison) -> str:
         f"tolerance {row.tolerance_text})"
         for row in comparison.regressions
     ]
+    lines += [f"REGRESSED {item}" for item in comparison.diverged]
     if not comparison.same_device:
         lines.append(
             f"Throughput not gated: device class {comparison.base_device!r} (base) vs {comparison.new_device!r} (new)."
@@ -301,7 +316,8 @@ def format_comparison(comparison: Comparison) -> str:
     lines += [f"Missing in new: {item}" for item in comparison.missing]
     lines += [f"Only in new: {item}" for item in comparison.extra]
     lines.append(
-        f"{len(comparison.regressions)} regression(s), {len(comparison.missing)} missing, "
+        f"{len(comparison.regressions) + len(comparison.diverged)} regression(s) "
+        f"({len(comparison.diverged)} diverged case(s)), {len(comparison.missing)} missing, "
         f"{len(comparison.extra)} extra, {len(comparison.rows)} metric(s) compared."
     )
     return "\n".join(lines)

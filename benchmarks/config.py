@@ -15,13 +15,16 @@ the whole difference between `smoke`, `cpu` and `paper`:
     task.<task>.<field>      the task's own config dataclass (tasks.registry)
 
 Precedence for an arm's model: shared model (defaults, preset model.*) < the arm's registry defaults <
-preset arm.* < the user's model.* < the user's arm.*. So `--set model.L_cycles=4` reaches every arm (TRM
-included, whose registry default differs), the way `baselines.registry.arm_config` expects user overrides.
+preset arm.* < the user's model.* < the arm's identity < the user's arm.*. So `--set model.L_cycles=4` reaches
+every arm (TRM included, whose registry default differs), while `--set model.halt_max_steps=8` leaves the
+single-pass arms single-pass (their identity fixes Mmax 1); a shared setting that every arm's identity fixes
+(`model.gradient_mode`, `model.halting`) is an error pointing to `arm.<arm>.*`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -133,9 +136,14 @@ class RunConfig:
         """The optimiser settings of `task`: optim.* with the task's optim.<task>.* on top."""
         return dataclasses.replace(self.optim, **self.task_overrides.get(task, {}).get("optim", {}))
 
-    def arm_model_overrides(self, arm: str) -> dict[str, Any]:
-        """The explicit ModelConfig overrides for `arm`: the user's model.* then the arm.<arm>.* entries."""
-        return {**self.model_overrides, **self.arm_overrides.get(arm, {})}
+    def model_for(self, arm: str, shared: ModelConfig | None = None) -> ModelConfig:
+        """`arm`'s resolved ModelConfig over `shared` (default: the shared model; the runner passes it sized to
+        the task's data): the user's model.* reach every arm but never its identity (see
+        `baselines.registry.arm_config`); arm.<arm>.* reach that arm only, identity included."""
+        from baselines.registry import arm_config
+
+        return arm_config(arm, shared or self.model, self.arm_overrides.get(arm, {}),
+                          shared_overrides=self.model_overrides)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -237,6 +245,7 @@ def _apply(config: RunConfig, pairs: list[tuple[str, Any]], *, explicit: bool) -
             value = _parse(key, _field_type(ModelConfig, rest, key), raw)
             changes.setdefault(("model", ""), {})[rest] = value
             if explicit:
+                _check_reaches_an_arm(key, rest)
                 config.model_overrides[rest] = value
                 for values in config.arm_overrides.values():
                     values.pop(rest, None)
@@ -334,10 +343,13 @@ def _parse(key: str, hint: Any, raw: Any) -> Any:
         return raw.lower() in ("true", "1", "yes")
     if hint in (int, float):
         try:
-            return hint(raw)
+            value = hint(raw)
         except ValueError:
             kind = "an integer" if hint is int else "a number"
             raise BenchmarkError(f"--set {key}: expected {kind}, got {raw!r}") from None
+        if not math.isfinite(value):
+            raise BenchmarkError(f"--set {key}: expected a finite number, got {raw!r}")
+        return value
     if hint is str:
         return raw
     raise BenchmarkError(f"--set {key}: fields of type {hint} cannot be set from the command line")
@@ -361,6 +373,17 @@ def _preset_applies(key: str, config: RunConfig) -> bool:
     if parts[0] == "task" or (parts[0] in ("train", "optim") and len(parts) == 3):
         return parts[1] in config.tasks
     return True
+
+
+def _check_reaches_an_arm(key: str, name: str) -> None:
+    """A shared model.<name> that every arm's identity fixes would change nothing: say how to change one arm."""
+    from baselines.registry import ARMS, arms_fixing
+
+    fixed = arms_fixing(name)
+    if len(fixed) == len(ARMS):
+        values = ", ".join(f"{arm}={value}" for arm, value in fixed.items())
+        raise BenchmarkError(f"--set {key}: {name} defines each arm ({values}), so a setting shared by every arm "
+                             f"cannot change it; set it for one arm with arm.<arm>.{name}=...")
 
 
 def _check_arm(arm: str, key: str) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 import torch
 
-from baselines.registry import arm_config
 from benchmarks.config import RunConfig
 from benchmarks.engine import TrainSettings
 from benchmarks.errors import BenchmarkError
@@ -38,7 +37,8 @@ class TrainedModel:
     """A model the accuracy suite trained: its resolved config and the checkpoint holding its weights."""
 
     model_config: ModelConfig
-    checkpoint: Path
+    checkpoint: Path | None
+    diverged_at: int | None = None  # the training diverged at this step: there is no model to evaluate
 
 
 @dataclass
@@ -56,6 +56,7 @@ class SuiteContext:
     resume: bool = False
     images: list[tuple[str, Path]] = field(default_factory=list)  # (caption, PNG) for the report
     trained: dict[tuple[str, str, int], TrainedModel] = field(default_factory=dict)  # (task, arm, seed)
+    data_notes: list[str] = field(default_factory=list)  # what the dataset builds left out (Task.data_notes)
 
 
 _PREPARED: dict[tuple, PreparedTask] = {}
@@ -84,7 +85,7 @@ def case_model_config(config: RunConfig, arm: str, dataset: PuzzleDataset) -> Mo
         num_puzzle_identifiers=int(meta["num_puzzle_identifiers"]),
     )
     try:
-        return arm_config(arm, shared, config.arm_model_overrides(arm))
+        return config.model_for(arm, shared)
     except ValueError as error:
         raise BenchmarkError(f"arm {arm!r}: {error}") from error
 

@@ -7,10 +7,16 @@ Each step runs one segment for every slot, backpropagates, sets the warm-up + co
 (`hrm.optim`) and steps the optimisers. At checkpoint boundaries (every `checkpoint_interval` steps, or every
 evaluation) the engine saves model, optimisers, RNG states, sampler position and curves, and restarts the ACT
 carry, so the checkpoint needs no carry and a resumed run replays exactly what an uninterrupted one does.
+
+A non-finite loss or gradient ends the run as diverged at that step (`TrainOutcome.diverged_at`): nothing
+is evaluated, so a diverged run can never be read as an accuracy. The check stays on the device and is read
+at log points, evaluations and checkpoints (no host sync per step on CUDA). Every checkpoint stores the
+settings it was trained with; resuming under other settings is refused, naming the ones that differ.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import sys
 import time
@@ -29,8 +35,10 @@ from hrm.interface import ReasoningModel
 from hrm.optim import build_optimizers, set_learning_rates
 from tasks.base import Task
 from tasks.dataset import PuzzleDataset, train_batches
+from tasks.files import atomic_path
 
 CHECKPOINT = "checkpoint.pt"
+_OPERATIONAL = ("progress", "bar", "name")  # TrainSettings fields that do not change what a run computes
 OnEval = Callable[[int, dict[str, float]], None]
 Series = dict[str, list[tuple[int, float]]]
 
@@ -60,13 +68,64 @@ class TrainSettings:
 
 @dataclass
 class TrainOutcome:
-    """Final test evaluation, curves and timing of one training run."""
+    """Final test evaluation, curves and timing of one training run (no evaluation when it diverged)."""
 
-    evaluation: Evaluation
+    evaluation: Evaluation | None
     series: Series
-    steps: int  # optimiser steps taken (fewer than asked when stopped early)
+    steps: int  # optimiser steps taken (fewer than asked when stopped early or diverged)
     train_wall_s: float  # time in training steps (evaluations excluded), summed over resumed parts
     early_stopped: bool
+    diverged_at: int | None = None  # the first step whose loss or gradient was not finite
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+
+def evaluation_segments(model_config, eval_max_segments: int) -> int:
+    """The inference segment budget of an arm: 1 for a single-pass arm (Mmax 1), else `eval_max_segments`
+    (train.eval_max_segments) or, when that is 0, the Mmax it trained with. Every suite evaluates with it."""
+    if model_config.halt_max_steps == 1:
+        return 1
+    return eval_max_segments or model_config.halt_max_steps
+
+
+class _DivergenceWatch:
+    """The first step with a non-finite loss or gradient, tracked on the device (0 = none yet)."""
+
+    def __init__(self, device: torch.device, first: int | None = None) -> None:
+        self.first = torch.tensor(first or 0, dtype=torch.int64, device=device)
+
+    @torch.no_grad()
+    def check(self, step: int, loss: torch.Tensor, parameters: list[torch.Tensor]) -> None:
+        """Record `step` if `loss` or any gradient of `parameters` (dense or sparse) is NaN or infinite."""
+        values = [p.grad._values() if p.grad.is_sparse else p.grad for p in parameters if p.grad is not None]
+        finite = torch.isfinite(loss).all()
+        if values:  # x * 0 is 0 for finite x and NaN for NaN or inf, so the norms of the products tell them apart
+            finite = finite & torch.isfinite(torch.stack(torch._foreach_norm(torch._foreach_mul(values, 0.0)))).all()
+        self.first = torch.where((self.first == 0) & ~finite, step, self.first)
+
+    def diverged_at(self) -> int | None:
+        first = int(self.first)
+        return first or None
+
+
+def case_settings(settings: TrainSettings) -> dict:
+    """The training settings that determine what a run computes (for checkpoints and --resume checks)."""
+    values = dataclasses.asdict(settings)
+    return {key: value for key, value in values.items() if key not in _OPERATIONAL}
+
+
+def settings_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
+    """`key: saved -> current` for every (nested) setting that differs between two settings dicts."""
+    differences = []
+    for key in sorted(set(saved) | set(current)):
+        old, new = saved.get(key, "<unset>"), current.get(key, "<unset>")
+        if isinstance(old, dict) and isinstance(new, dict):
+            differences += settings_differences(old, new, f"{prefix}{key}.")
+        elif old != new:
+            differences.append(f"{prefix}{key}: {old!r} -> {new!r}")
+    return differences
 
 
 @dataclass
@@ -113,35 +172,41 @@ def train(
     checkpoint_dir: Path | None = None,
     resume: bool = False,
     on_eval: OnEval | None = None,
+    case: dict | None = None,
 ) -> TrainOutcome:
     """Train `model` (already on `device`) for `settings.steps` steps and evaluate it on `test_set`.
 
     `on_eval(step, metrics)` runs after each periodic evaluation (after its checkpoint is saved); whatever
     it raises (e.g. optuna.TrialPruned) propagates. With `resume`, training continues from
-    `checkpoint_dir/checkpoint.pt` when it exists.
+    `checkpoint_dir/checkpoint.pt` when it exists, provided it was saved with the same settings: the
+    training settings, the seed, and `case` (what else determines the run: the model, the task's data).
     """
     optimizers = build_optimizers(model, settings.optim)
-    step, epoch, position, wall, early = 0, 0, 0, 0.0, False
-    series: Series = {}
-    window = _Window()
+    parameters = [p for group in optimizers for g in group.param_groups for p in g["params"]]
+    identity = {"train": case_settings(settings), "seed": seed, **(case or {})}
+    progress = _Progress()
     path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
     if resume and path is not None and path.exists():
-        step, epoch, position, wall, series, early, window = _load(path, model, optimizers)
+        progress = _load(path, model, optimizers, identity)
+    watch = _DivergenceWatch(device, progress.diverged_at)
+    step, series, window = progress.step, progress.series, progress.window
     model.train()
-    batches = _batches(train_set, settings.batch_size, seed, epoch, position)
+    batches = _batches(train_set, settings.batch_size, seed, progress.epoch, progress.position)
     show_bar = settings.progress and settings.bar and sys.stderr.isatty()
     bar = tqdm(total=settings.steps, initial=step, disable=not show_bar, desc=settings.name,
                dynamic_ncols=True, leave=False)
     carry, evaluation, evaluated_at = None, None, -1
-    while step < settings.steps and not early:
+    diverged_at = progress.diverged_at
+    while step < settings.steps and not progress.early and diverged_at is None:
         started = time.perf_counter()
-        batch_np, epoch, position = next(batches)
+        batch_np, progress.epoch, progress.position = next(batches)
         batch = to_device(batch_np, device)
         if carry is None:
             carry = model.initial_carry(batch)
         carry, output = model.train_segment(carry, batch)
         output.loss.backward()
         step += 1
+        watch.check(step, output.loss, parameters)
         set_learning_rates(optimizers, step, settings.optim)
         for optimizer in optimizers:
             optimizer.step()
@@ -149,47 +214,59 @@ def train(
         model.on_optimizer_step()
         window.add(output.loss, output.metrics)
         elapsed = time.perf_counter() - started
-        wall += elapsed
+        progress.wall += elapsed
         bar.update(1)
 
-        if step % settings.log_interval == 0 or step == settings.steps:
+        logging_now = step % settings.log_interval == 0 or step == settings.steps
+        evaluate_now = bool(settings.eval_interval and step % settings.eval_interval == 0)
+        boundary = bool(settings.boundary_interval and step % settings.boundary_interval == 0)
+        if logging_now or evaluate_now or boundary or step == settings.steps:
+            diverged_at = watch.diverged_at()
+        if diverged_at is not None:
+            if settings.progress:
+                print(f"  {settings.name}: diverged at step {diverged_at} (non-finite loss or gradient)",
+                      file=sys.stderr)
+            break
+        if logging_now:
             means = window.means()
             for name, value in means.items():
                 series.setdefault(name, []).append((step, value))
             bar.set_postfix(loss=f"{means['train_loss']:.3f}", exact=f"{means.get('train_exact_accuracy', 0):.2f}",
                             samples_s=f"{settings.batch_size / max(elapsed, 1e-9):.0f}")
             threshold = settings.early_stop_exact_accuracy
-            early = threshold > 0 and means.get("train_exact_accuracy", 0.0) >= threshold
+            progress.early = threshold > 0 and means.get("train_exact_accuracy", 0.0) >= threshold
             window = _Window()
-        evaluate_now = settings.eval_interval and step % settings.eval_interval == 0
-        if evaluate_now or step == settings.steps or early:
+        if evaluate_now or step == settings.steps or progress.early:
             evaluation, evaluated_at = _evaluate(model, test_set, task, settings, device), step
             for name, value in evaluation.metrics.items():
                 series.setdefault(f"test_{name}", []).append((step, value))
             if bar.disable and settings.progress:  # no terminal (a log file, CI): one line per evaluation
                 test = evaluation.metrics
                 print(f"  {settings.name}: step {step}/{settings.steps}: test exact {test['exact_accuracy']:.3f}, "
-                      f"token {test['token_accuracy']:.3f}, {wall:.0f} s training", file=sys.stderr)
-        boundary = settings.boundary_interval and step % settings.boundary_interval == 0
-        if boundary or step == settings.steps or early:
+                      f"token {test['token_accuracy']:.3f}, {progress.wall:.0f} s training", file=sys.stderr)
+        if boundary or step == settings.steps or progress.early:
             if path is not None:
-                _save(path, model, optimizers, step, epoch, position, wall, series, early, window)
+                progress.step, progress.series, progress.window = step, series, window
+                _save(path, model, optimizers, progress, identity)
             carry = None
         if evaluated_at == step and on_eval is not None:
             on_eval(step, evaluation.metrics)
     bar.close()
+    if diverged_at is not None:
+        if path is not None:  # resuming a diverged case reports the divergence again instead of retraining
+            progress.step, progress.series, progress.window, progress.diverged_at = step, series, window, diverged_at
+            _save(path, model, optimizers, progress, identity)
+        return TrainOutcome(None, series, step, progress.wall, progress.early, diverged_at)
     if evaluated_at != step:  # resumed a run that had already finished
         evaluation = _evaluate(model, test_set, task, settings, device)
-    return TrainOutcome(evaluation, series, step, wall, early)
+    return TrainOutcome(evaluation, series, step, progress.wall, progress.early)
 
 
 def _evaluate(model: ReasoningModel, dataset: PuzzleDataset, task: Task, settings: TrainSettings,
               device: torch.device) -> Evaluation:
-    """The test evaluation at the configured inference Mmax (single-pass arms, Mmax 1, always run 1 segment)."""
-    max_segments = settings.eval_max_segments or model.config.halt_max_steps
-    if model.config.halt_max_steps == 1:
-        max_segments = 1
-    return evaluate_split(model, dataset, task, batch_size=settings.batch_size, max_segments=max_segments,
+    """The test evaluation at the arm's inference budget (`evaluation_segments`)."""
+    return evaluate_split(model, dataset, task, batch_size=settings.batch_size,
+                          max_segments=evaluation_segments(model.config, settings.eval_max_segments),
                           mode=settings.eval_mode, device=device)
 
 
@@ -210,40 +287,67 @@ def _batches(dataset: PuzzleDataset, batch_size: int, seed: int, epoch: int, pos
         epoch, position = epoch + 1, 0
 
 
-def _save(path: Path, model: ReasoningModel, optimizers: list[torch.optim.Optimizer], step: int, epoch: int,
-          position: int, wall: float, series: Series, early: bool, window: _Window) -> None:
-    """Model, optimisers, RNG states, sampler position and curves; written atomically."""
+@dataclass
+class _Progress:
+    """Where a run stands: what a checkpoint saves besides the model and optimisers."""
+
+    step: int = 0
+    epoch: int = 0
+    position: int = 0
+    wall: float = 0.0
+    series: Series = field(default_factory=dict)
+    early: bool = False
+    window: _Window = field(default_factory=_Window)
+    diverged_at: int | None = None
+
+
+def _save(path: Path, model: ReasoningModel, optimizers: list[torch.optim.Optimizer], progress: _Progress,
+          identity: dict) -> None:
+    """Model, optimisers, RNG states, sampler position, curves and the run's settings; written atomically."""
     state = {
         "model": model.state_dict(),
         "optimizers": [optimizer.state_dict() for optimizer in optimizers],
-        "step": step, "epoch": epoch, "position": position, "wall": wall, "series": series, "early": early,
-        "window": window.state(),
+        "step": progress.step, "epoch": progress.epoch, "position": progress.position, "wall": progress.wall,
+        "series": progress.series, "early": progress.early, "window": progress.window.state(),
+        "diverged_at": progress.diverged_at, "settings": identity,
         "rng": {
             "python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
             "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    torch.save(state, temporary)
-    temporary.replace(path)
+    with atomic_path(path) as temporary:
+        torch.save(state, temporary)
 
 
-def _load(path: Path, model: ReasoningModel, optimizers: list[torch.optim.Optimizer]
-          ) -> tuple[int, int, int, float, Series, bool, _Window]:
+def _load(path: Path, model: ReasoningModel, optimizers: list[torch.optim.Optimizer], identity: dict) -> _Progress:
+    """Restore a checkpoint saved by `_save` with the same settings; BenchmarkError otherwise."""
+    afresh = f"delete it to start that case afresh (rm {path})"
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # a truncated or overwritten file fails in zipfile, pickle or torch itself
+        reason = str(error).split(". ")[0]  # torch's own explanation runs to several sentences
+        raise BenchmarkError(f"checkpoint {path} is corrupted or truncated ({type(error).__name__}: {reason}); "
+                             f"{afresh}") from None
+    if not isinstance(state, dict) or "settings" not in state:
+        raise BenchmarkError(f"checkpoint {path} was not written by this version of the engine; {afresh}")
+    differences = settings_differences(state["settings"], identity)
+    if differences:
+        raise BenchmarkError(f"cannot resume from {path}: it was trained with other settings "
+                             f"({'; '.join(differences)}); resume with the same settings, or {afresh}")
+    try:
         model.load_state_dict(state["model"])
         for optimizer, saved in zip(optimizers, state["optimizers"], strict=True):
             optimizer.load_state_dict(saved)
-    except (OSError, RuntimeError, KeyError, ValueError) as error:
-        raise BenchmarkError(f"cannot resume from {path}: {error}") from error
-    rng = state["rng"]
-    random.setstate(rng["python"])
-    np.random.set_state(rng["numpy"])
-    torch.set_rng_state(rng["torch"])
-    if rng["cuda"] is not None and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(rng["cuda"])
-    series = {name: [tuple(point) for point in points] for name, points in state["series"].items()}
-    window = _Window(dict(state["window"]["sums"]), state["window"]["steps"])
-    return state["step"], state["epoch"], state["position"], state["wall"], series, state["early"], window
+        rng = state["rng"]
+        random.setstate(rng["python"])
+        np.random.set_state(rng["numpy"])
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        series = {name: [tuple(point) for point in points] for name, points in state["series"].items()}
+        window = _Window(dict(state["window"]["sums"]), state["window"]["steps"])
+        return _Progress(state["step"], state["epoch"], state["position"], state["wall"], series, state["early"],
+                         window, state["diverged_at"])
+    except (RuntimeError, KeyError, ValueError, TypeError) as error:
+        raise BenchmarkError(f"checkpoint {path} does not fit this model ({type(error).__name__}: {error}); "
+                             f"{afresh}") from None

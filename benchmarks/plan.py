@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from tabulate import tabulate
 
-from baselines.registry import arm_config, build_arm
+from baselines.registry import build_arm
 from benchmarks.config import RunConfig
 from benchmarks.flops import matmul_flops_per_s, segment_forward_flops
 from hrm.layers import count_parameters
@@ -31,7 +31,7 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
         task = get_task(task_name, config.tasks[task_name])
         shared = config.model.replace(vocab_size=task.vocab_size, seq_len=task.seq_len)
         for arm in arms:
-            model_config = arm_config(arm, shared, config.arm_model_overrides(arm))
+            model_config = config.model_for(arm, shared)
             model = build_arm(arm, model_config)
             blocks = model.block_applications_per_segment()
             forward = segment_forward_flops(model_config, blocks)

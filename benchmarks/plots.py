@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
+from tasks.files import save_figure_atomic  # noqa: E402
+
 Record = dict[str, Any]
 
 
@@ -20,9 +22,10 @@ def _select(records: Iterable[Record], suite: str, task: str) -> list[Record]:
 
 def _save(figure, path: Path) -> Path:
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    try:
+        return save_figure_atomic(figure, path, dpi=110)
+    finally:
+        plt.close(figure)
 
 
 def learning_curves(records: list[Record], task: str, path: Path) -> Path | None:

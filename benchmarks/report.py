@@ -9,6 +9,7 @@ from typing import Any
 from tabulate import tabulate
 
 from benchmarks import plots
+from tasks.files import write_text_atomic
 
 Record = dict[str, Any]
 REPORT_FILE = "report.md"
@@ -21,6 +22,9 @@ def write_report(results: dict[str, Any], directory: Path, images: list[tuple[st
     records = results["records"]
     tasks = list(dict.fromkeys(r["task"] for r in records))
     lines = [f"# Benchmark report: {results['run_name']}", "", _provenance(results), ""]
+    if results.get("data_notes"):
+        lines += ["## Data", "", "What the dataset builds left out:", "",
+                  *[f"- {note}" for note in results["data_notes"]], ""]
     for title, table in (("Accuracy", _accuracy_table), ("Memory", _memory_table),
                          ("Throughput", _throughput_table), ("ACT and inference-time scaling", _act_table)):
         section = [r for r in records if r["suite"] == _SUITE_OF[title]]
@@ -34,9 +38,7 @@ def write_report(results: dict[str, Any], directory: Path, images: list[tuple[st
     mlflow = results.get("mlflow", {})
     if mlflow.get("error"):
         lines += ["## MLflow", "", f"Tracking failed, the results above are complete without it: {mlflow['error']}", ""]
-    path = directory / REPORT_FILE
-    path.write_text("\n".join(lines))
-    return path
+    return write_text_atomic(directory / REPORT_FILE, "\n".join(lines))
 
 
 _SUITE_OF = {"Accuracy": "accuracy", "Memory": "memory", "Throughput": "throughput",
@@ -52,6 +54,14 @@ _SUITE_NOTES = {
     "ACT and inference-time scaling": "`act`: each test example stops at its first halt decision; `fixed`: every "
                                       "example runs Mmax segments (the reference's evaluation).",
 }
+
+
+def diverged_text(record: Record) -> str:
+    """'diverged at step k' for a case, 'diverged (seed s at step k, ...)' for a seed aggregate."""
+    at = record.get("diverged_at_step")
+    if isinstance(at, list):
+        return "diverged (" + ", ".join(f"seed {seed} at step {step}" for seed, step in at) + ")"
+    return f"diverged at step {at}"
 
 
 def _table(rows: list, headers) -> str:
@@ -96,6 +106,10 @@ def _accuracy_table(records: list[Record]) -> str:
         rows = []
         for r in rows_of_task:
             metrics = r["metrics"]
+            if r.get("status") == "diverged":
+                rows.append([r["arm"], diverged_text(r), *["-"] * len(columns[1:]), "-",
+                             _fmt(metrics.get("parameters")), f"{metrics.get('train_wall_s', 0):.1f} s"])
+                continue
 
             def cell(name: str, metrics=metrics) -> str:
                 if name not in metrics:
@@ -140,6 +154,9 @@ def _act_table(records: list[Record]) -> str:
              if r["params"]["mode"] == "fixed"}
     halting = []
     for r in (r for r in records if r["params"]["mode"] == "act"):
+        if r.get("status") == "diverged":
+            halting.append([r["task"], r["arm"], r["params"]["max_segments"], diverged_text(r), "-", "-", "-"])
+            continue
         m, at_max = r["metrics"], fixed.get((r["task"], r["arm"], r["params"]["max_segments"]), {})
         halting.append([r["task"], r["arm"], r["params"]["max_segments"], _fmt(m.get("mean_segments")),
                         _fmt(m.get("exact_accuracy")), _fmt(at_max.get("exact_accuracy")),

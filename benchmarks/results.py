@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import math
-import os
 import platform
 import subprocess
 import sys
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from tasks.files import write_text_atomic
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
@@ -82,12 +83,7 @@ def build_results(*, run_name: str, scale: str, suites: list[str], device: torch
 
 def write_results(results: dict[str, Any], directory: Path) -> Path:
     """`directory/results.json`, written atomically; NaN and infinities become null (valid JSON)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / RESULTS_FILE
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(_finite(results), indent=1) + "\n")
-    os.replace(temporary, path)
-    return path
+    return write_text_atomic(directory / RESULTS_FILE, json.dumps(_finite(results), indent=1) + "\n")
 
 
 def _finite(value: Any) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import shlex
 import signal
 import sys
 import threading
@@ -17,8 +18,9 @@ from pathlib import Path
 
 import torch
 
+from benchmarks import run_folder
 from benchmarks.config import SCALES, SUITES, RunConfig, resolve
-from benchmarks.context import SuiteContext, resolve_device
+from benchmarks.context import SuiteContext, prepare_task, resolve_device
 from benchmarks.errors import BenchmarkError
 from benchmarks.plan import describe_plan
 from benchmarks.report import write_report
@@ -29,6 +31,7 @@ from hrm.errors import ConfigError
 from tasks.base import TaskError
 
 SUITE_MODULES = {"accuracy": accuracy, "memory": memory, "throughput": throughput, "act": act}
+EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,7 +47,9 @@ def parser() -> argparse.ArgumentParser:
                "Overridable keys: model.<field>, arm.<arm>.<field>, optim.<field>, train.<field>, "
                "optim.<task>.<field>, train.<task>.<field>, memory.<field>, throughput.<field>, act.<field>, "
                "task.<task>.<field> (see benchmarks/config.py). --set train.workers=K trains K accuracy cases at "
-               "once in separate processes.",
+               "once in separate processes. Exit status: 0 done; 2 bad input (one error line); 3 done, but a "
+               "training case diverged (its record says at which step; every other result is written); 130 "
+               "interrupted (the finished records are written; continue with --resume).",
     )
     p.add_argument("--suite", default="all", choices=("all", *SUITES), help="which suite to run (default: all)")
     p.add_argument("--scale", default="cpu", choices=SCALES,
@@ -72,6 +77,7 @@ def _names(value: str, known: dict, kind: str) -> list[str]:
     if unknown or not names:
         raise BenchmarkError(f"unknown {kind} {', '.join(unknown) or '(none given)'}; known {kind}s: "
                              f"{', '.join(known)}")
+    _check_unique(names, f"--{kind}s")
     return names
 
 
@@ -82,7 +88,17 @@ def _seeds(value: str) -> list[int]:
         raise BenchmarkError(f"--seeds must be comma-separated integers, got {value!r}") from None
     if not seeds:
         raise BenchmarkError("--seeds needs at least one seed")
+    negative = [seed for seed in seeds if seed < 0]
+    if negative:
+        raise BenchmarkError(f"--seeds must be integers >= 0, got {negative[0]}")
+    _check_unique(seeds, "--seeds")
     return seeds
+
+
+def _check_unique(values: list, flag: str) -> None:
+    repeated = sorted({str(value) for value in values if values.count(value) > 1})
+    if repeated:
+        raise BenchmarkError(f"{flag} names {', '.join(repeated)} more than once")
 
 
 class Terminated(BaseException):
@@ -94,6 +110,7 @@ def _terminate(signum, frame) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Exit status: 0 done, 2 bad input, 3 done but a training case diverged, 130 interrupted."""
     args = parser().parse_args(argv)
     main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
@@ -101,11 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
-        return 2
-    except (Terminated, KeyboardInterrupt) as stop:
-        print(f"interrupted ({stop or 'Ctrl-C'}): partial results written; continue with --resume --out <folder>",
-              file=sys.stderr)
-        return 130
+        return EXIT_BAD_INPUT
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
@@ -124,52 +137,127 @@ def _run(args: argparse.Namespace) -> int:
         torch.set_num_threads(config.train.threads)
     if args.dry_run:
         print(describe_plan(config, suites, tasks, arms, seeds, device))
-        return 0
+        return EXIT_OK
     if args.resume and args.out is None:
         raise BenchmarkError("--resume needs --out: the folder of the run to continue")
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
     out_dir = args.out or Path("results") / f"{args.scale}-{stamp}"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.resume and not out_dir.is_dir():
+        raise BenchmarkError(f"--resume: {out_dir} is not a folder holding a run; check the --out path")
+    run_folder.check_writable(out_dir, "output folder", "--out")
+    if config.train.cache_dir:
+        run_folder.check_writable(Path(config.train.cache_dir), "dataset cache folder", "train.cache_dir")
+    selection = {"suites": suites, "tasks": tasks, "arms": arms, "seeds": seeds, "device": device.type}
+    settings = run_folder.run_settings(config.to_dict(), selection)
+    with run_folder.hold(out_dir):
+        digest = run_folder.start(out_dir, settings, _command(), resume=args.resume)
+        return _run_suites(args, config, suites, tasks, arms, seeds, device, out_dir, digest)
+
+
+def _command() -> str:
+    return " ".join(["python -m benchmarks.run", *sys.argv[1:]])
+
+
+def _resume_command(out_dir: Path) -> str:
+    """This invocation's command with `--resume --out <out_dir>` in place of any --resume/--out it had."""
+    kept, skip = [], False
+    for item in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif item == "--out":
+            skip = True
+        elif item != "--resume" and not item.startswith("--out="):
+            kept.append(item)
+    return shlex.join(["python", "-m", "benchmarks.run", *kept, "--resume", "--out", str(out_dir)])
+
+
+def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], tasks: list[str], arms: list[str],
+                seeds: list[int], device: torch.device, out_dir: Path, digest: str) -> int:
+    """Run the suites; write results.json and report.md with every finished record, whatever ends the run."""
     run_name = out_dir.name
     tracker = Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts")
     started = time.perf_counter()
     records: list = []
     walls: dict[str, float] = {}
+    interrupted: BaseException | None = None
     with tracker.run(run_name, tags={"scale": args.scale, "suites": ",".join(suites)}) as parent:
         parent.log_params({**flatten(config.to_dict()), "tasks": ",".join(tasks), "arms": ",".join(arms),
-                           "seeds": ",".join(map(str, seeds)),
+                           "seeds": ",".join(map(str, seeds)), "settings_hash": digest,
                            "git_commit": str(git_commit(Path(__file__).resolve().parent)),
                            "device": device_info(device)["class"], "torch": torch.__version__})
         ctx = SuiteContext(config, tasks, arms, seeds, device, out_dir, tracker, parent, resume=args.resume)
         try:
+            ctx.data_notes = _prepare_data(config, tasks)
             for suite in suites:
                 suite_started = time.perf_counter()
-                records += SUITE_MODULES[suite].run(ctx)
+                for record in SUITE_MODULES[suite].run(ctx):
+                    records.append(record)
                 walls[f"{suite}_wall_s"] = time.perf_counter() - suite_started
+        except (Terminated, KeyboardInterrupt) as stop:
+            interrupted = stop
+            parent.kill(f"interrupted ({stop or 'Ctrl-C'})")
         finally:
             walls["wall_s"] = time.perf_counter() - started
+            records = _in_plan_order(records, suites, tasks, arms, seeds)
             results, report = _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records,
-                                     ctx, walls)
+                                     ctx, walls, digest)
         parent.log_metrics(walls)
         for path in (report, out_dir / "results.json", *sorted(out_dir.glob("*.png"))):
             parent.log_artifact(path)
     if tracker.error:  # written again so the files say that tracking failed part-way
-        _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, ctx, walls)
+        _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, ctx, walls, digest)
         print(f"warning: MLflow tracking failed; results are complete without it: {tracker.error}", file=sys.stderr)
+    if interrupted is not None:
+        finished = sum(1 for record in records if record["seed"] is not None or record["suite"] != "accuracy")
+        print(f"interrupted ({interrupted or 'Ctrl-C'}): the {finished} records finished so far are in "
+              f"{out_dir / 'results.json'}; continue with --resume: {_resume_command(out_dir)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     timing = ", ".join(f"{name.removesuffix('_wall_s')} {value:.1f} s" for name, value in walls.items()
                        if name != "wall_s")
     print(f"{len(records)} records in {walls['wall_s']:.1f} s ({timing})\nreport:  {report}\n"
           f"results: {out_dir / 'results.json'}\nmlflow:  {tracker.tracking_uri} (run {parent.run_id})")
-    return 0
+    diverged = [record for record in records if record.get("status") == "diverged" and record["seed"] is not None]
+    if diverged:
+        for record in diverged:
+            print(f"DIVERGED: {record['suite']} {record['task']} / {record['arm']} / seed {record['seed']} at step "
+                  f"{record['diverged_at_step']}", file=sys.stderr)
+        return EXIT_DIVERGED
+    return EXIT_OK
+
+
+def _prepare_data(config: RunConfig, tasks: list[str]) -> list[str]:
+    """Build (or read from the cache) every selected task's splits before any training, and print what the
+    builds left out (malformed files, puzzles too large, ...): the notes go into results.json and the report."""
+    notes: list[str] = []
+    for task in tasks:
+        prepared = prepare_task(config, task)
+        notes += [*prepared.task.data_notes(prepared.train), *prepared.task.data_notes(prepared.test)]
+    notes = list(dict.fromkeys(notes))
+    for note in notes:
+        print(f"data: {note}", file=sys.stderr)
+    return notes
+
+
+def _in_plan_order(records: list, suites: list[str], tasks: list[str], arms: list[str], seeds: list[int]) -> list:
+    """Records sorted by suite, task, arm and seed as selected (a seed aggregate after its seeds); records of
+    one case keep the order their suite produced them in. Parallel workers finish cases in any order."""
+    def position(record: dict) -> tuple[int, int, int, int]:
+        seed = record["seed"]
+        return (suites.index(record["suite"]), tasks.index(record["task"]), arms.index(record["arm"]),
+                len(seeds) if seed is None else seeds.index(seed))
+
+    return sorted(records, key=position)
 
 
 def _write(out_dir: Path, run_name: str, config: RunConfig, suites: list[str], device: torch.device,
            tracker: Tracker, parent_run_id: str | None, records: list, ctx: SuiteContext,
-           walls: dict[str, float]) -> tuple[dict, Path]:
+           walls: dict[str, float], digest: str) -> tuple[dict, Path]:
     mlflow = {"tracking_uri": tracker.tracking_uri, "parent_run_id": parent_run_id, "error": tracker.error}
     results = build_results(run_name=run_name, scale=config.scale, suites=suites, device=device,
                             config=config.to_dict(), mlflow=mlflow, records=records)
     results["wall_s"] = dict(walls)
+    results["settings_hash"] = digest
+    results["data_notes"] = list(ctx.data_notes)
     write_results(results, out_dir)
     return results, write_report(results, out_dir, ctx.images)
 

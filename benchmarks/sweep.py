@@ -86,6 +86,10 @@ class SweepSettings:
         return {"task": self.task, "arm": self.arm, "scale": self.scale, "objective": self.objective}
 
 
+class TrainingDiverged(Exception):
+    """A trial whose training diverged: Optuna records the trial as failed, with this message, and goes on."""
+
+
 def with_compute(metrics: dict[str, float], applications_per_segment: int) -> dict[str, float]:
     """`metrics` plus `block_applications` per test example: block applications per segment times the mean
     segments the examples used (`mean_segments`, in every evaluation), as the accuracy suite reports it."""
@@ -205,6 +209,8 @@ def make_objective(settings: SweepSettings) -> Callable[[optuna.Trial], tuple[fl
                               on_eval=on_eval)
         finally:
             trial.set_user_attr("evaluations", evaluations)
+        if result.diverged_at is not None:
+            raise TrainingDiverged(f"training diverged at step {result.diverged_at} (non-finite loss or gradient)")
         metrics = with_compute(result.metrics, per_segment)
         trial.set_user_attr("metrics", metrics)
         return objective_values(settings.objective, metrics)
@@ -220,17 +226,44 @@ def _masked(url: str) -> str:
         return url
 
 
+PROBED_INTEGERS = 64  # an integer range up to this wide is checked at every value, a wider one at 64 of them
+
+
+def probe_values(dimension: Dimension) -> list[int | float]:
+    """The values of a dimension checked before the first trial: every integer of a narrow integer range
+    (a constraint such as `hidden_size % num_heads == 0` can reject values inside a valid range), else both
+    ends and points spread between them (on a log scale for log ranges)."""
+    low, high = dimension.low, dimension.high
+    if isinstance(low, int) and high - low < PROBED_INTEGERS:
+        return list(range(low, high + 1))
+    count = PROBED_INTEGERS if isinstance(low, int) else 9
+    if dimension.log:
+        points = [low * (high / low) ** (i / (count - 1)) for i in range(count)]
+    else:
+        points = [low + (high - low) * i / (count - 1) for i in range(count)]
+    if isinstance(low, int):
+        return sorted({min(high, max(low, round(point))) for point in points})
+    return [low, *points[1:-1], high]
+
+
 def _check_names(settings: SweepSettings) -> RunConfig:
     """Fail before the first trial on an unknown task or arm, or a `--set`/`--space` key or value that the
-    config or the model rejects (checked at both ends of every range)."""
+    config or the model rejects: each dimension is checked at its `probe_values`, the others at their low end."""
     config = resolve(settings.scale, settings.overrides)
     if settings.task not in config.tasks:
         raise BenchmarkError(f"--task {settings.task!r}: unknown task; known tasks: {', '.join(config.tasks)}")
     if settings.arm not in ARMS:
         raise BenchmarkError(f"--arm {settings.arm!r}: unknown arm; known arms: {', '.join(ARMS)}")
-    for bound in ("low", "high"):
-        ends = resolve(settings.scale, [*settings.overrides, *(d.override(getattr(d, bound)) for d in settings.space)])
-        case_model_config(ends, settings.arm, prepare_task(ends, settings.task).train)  # validates the model
+    lows = [d.override(d.low) for d in settings.space]
+    for index, dimension in enumerate(settings.space):
+        for value in probe_values(dimension):
+            trial = [*lows[:index], dimension.override(value), *lows[index + 1:]]
+            try:
+                probe = resolve(settings.scale, [*settings.overrides, *trial])
+                case_model_config(probe, settings.arm, prepare_task(probe, settings.task).train)  # validates it
+            except (BenchmarkError, ConfigError, TaskError) as error:
+                raise BenchmarkError(f"--space {dimension}: the value {value} inside the range is rejected "
+                                     f"({error}); narrow the range") from None
     return config
 
 
@@ -259,9 +292,9 @@ def run_sweep(settings: SweepSettings) -> Path:
         parent.log_params({**settings.metadata, "study": settings.study_name, "storage": _masked(settings.storage),
                            "space": ",".join(map(str, settings.space)), "overrides": " ".join(settings.overrides),
                            "seed": settings.seed, "device": str(settings.device)})
-        try:  # a configuration too big for the device fails its trial (recorded in the study), not the sweep
+        try:  # a configuration too big for the device, or that diverges, fails its trial (recorded), not the sweep
             study.optimize(make_objective(settings), n_trials=settings.trials,
-                           callbacks=[TrialLogger(tracker, parent)], catch=(torch.OutOfMemoryError,))
+                           callbacks=[TrialLogger(tracker, parent)], catch=(torch.OutOfMemoryError, TrainingDiverged))
         finally:  # an interrupted or failed sweep still summarises the trials it has
             summary = write_summary(study, settings.out, _header(settings, tracker))
             for path in (summary, *sorted(settings.out.glob("*.png"))):

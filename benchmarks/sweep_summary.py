@@ -15,6 +15,8 @@ from matplotlib.figure import Figure  # no pyplot: no global figure state, no GU
 from optuna.trial import FrozenTrial, TrialState
 from tabulate import tabulate
 
+from tasks.files import save_figure_atomic, write_text_atomic
+
 MIN_TRIALS_FOR_IMPORTANCE = 5  # PED-ANOVA compares the top 10% (at least 2 trials) with the rest
 SHOWN_METRICS = ("exact_accuracy", "token_accuracy", "block_applications", "train_wall_s")
 SUMMARY_FILE = "summary.md"
@@ -94,7 +96,7 @@ def _plot_history(study: optuna.Study, path: Path) -> None:
     axes.set_ylabel(study.user_attrs["objective_names"][0])
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    save_figure_atomic(figure, path, dpi=100)
 
 
 def _plot_pareto(study: optuna.Study, path: Path) -> None:
@@ -110,7 +112,7 @@ def _plot_pareto(study: optuna.Study, path: Path) -> None:
     axes.set_ylabel(names[0])
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    save_figure_atomic(figure, path, dpi=100)
 
 
 def write_summary(study: optuna.Study, out_dir: Path, header: list[str], top: int = 5) -> Path:
@@ -128,6 +130,4 @@ def write_summary(study: optuna.Study, out_dir: Path, header: list[str], top: in
         plot = "pareto.png" if multi else "history.png"
         (_plot_pareto if multi else _plot_history)(study, out_dir / plot)
         lines += ["## Plot", "", f"![{plot[:-4]}]({plot})", ""]
-    path = out_dir / SUMMARY_FILE
-    path.write_text("\n".join(lines))
-    return path
+    return write_text_atomic(out_dir / SUMMARY_FILE, "\n".join(lines))

@@ -49,9 +49,23 @@ class CaseResult:
     series: dict[str, list[tuple[int, float]]]  # training and test curves by step
     model_config: ModelConfig
     block_applications_per_segment: int
-    block_applications: float  # per test example: per segment x mean segments used at evaluation
+    block_applications: float | None  # per test example: per segment x mean segments used (None: diverged)
     checkpoint: Path | None = None  # weights of the final model (when out_dir was given)
     images: list[tuple[str, Path]] = field(default_factory=list)
+    diverged_at: int | None = None  # first step with a non-finite loss or gradient; no test metrics then
+
+    @property
+    def status(self) -> str:
+        return "ok" if self.diverged_at is None else "diverged"
+
+    def headline(self) -> str:
+        """One line for the console: the case and its result."""
+        name = f"accuracy: {self.task} / {self.arm} / seed {self.seed}"
+        if self.diverged_at is not None:
+            return f"{name}: DIVERGED at step {self.diverged_at}"
+        m = self.metrics
+        return (f"{name}: test exact {m['exact_accuracy']:.3f}, token {m['token_accuracy']:.3f}, "
+                f"{m['mean_segments']:.2f} segments, {m['train_wall_s']:.0f} s training")
 
 
 def run_case(
@@ -78,23 +92,27 @@ def run_case(
     engine.seed_everything(seed)
     model = build_arm(arm, model_config).to(device)
     settings = dataclasses.replace(train_settings(config, task), bar=bar, name=f"{task}/{arm}/{seed}")
+    case = {"model": dataclasses.asdict(model_config), "task": {task: dataclasses.asdict(config.tasks[task])},
+            "data_seed": config.train.data_seed}
     outcome = engine.train(
         model, prepared.train, prepared.test, prepared.task, settings, seed=seed, device=device,
-        checkpoint_dir=out_dir, resume=resume, on_eval=on_eval,
+        checkpoint_dir=out_dir, resume=resume, on_eval=on_eval, case=case,
     )
     per_segment = model.block_applications_per_segment()
-    metrics = dict(outcome.evaluation.metrics)
-    metrics.update({
+    metrics = {
         "train_wall_s": outcome.train_wall_s,
         "steps_trained": float(outcome.steps),
         "parameters": float(count_parameters(model)),
-        "block_applications": per_segment * metrics["mean_segments"],
-    })
-    result = CaseResult(
-        task, arm, seed, metrics, outcome.series, model_config, per_segment, metrics["block_applications"],
-    )
+    }
+    checkpoint = out_dir / engine.CHECKPOINT if out_dir is not None else None
+    if outcome.diverged:
+        return CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment, None, checkpoint,
+                          diverged_at=outcome.diverged_at)
+    metrics = {**outcome.evaluation.metrics, **metrics,
+               "block_applications": per_segment * outcome.evaluation.metrics["mean_segments"]}
+    result = CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment,
+                        metrics["block_applications"], checkpoint)
     if out_dir is not None:
-        result.checkpoint = out_dir / engine.CHECKPOINT
         result.images = _draw(model, prepared, outcome.evaluation.predictions[0], device, out_dir, f"{task} / {arm}")
     return result
 
@@ -113,18 +131,26 @@ def _draw(model, prepared: PreparedTask, prediction, device: torch.device, out_d
     return [(f"{title}: first test example", sample), (f"{title}: prediction after each segment", strip)]
 
 
-def run(ctx: SuiteContext) -> list[Record]:
-    """Every task x arm x seed, then one aggregate record (seed null) per task x arm."""
+def run(ctx: SuiteContext) -> Iterator[Record]:
+    """Every task x arm x seed as it finishes, and one aggregate record (seed null) per task x arm once all
+    its seeds have finished. The runner puts the records back in plan order."""
     plan = [(task, arm, seed) for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
     with contextlib.closing(_train_cases(ctx, plan)) as results:  # closing stops the workers on an error
-        return list(_log_cases(ctx, results))
+        yield from _log_cases(ctx, results)
 
 
 def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Record]:
     """Log each trained case as a nested MLflow run and yield its record (and the seeds' aggregate)."""
-    cases: list[CaseResult] = []
+    groups: dict[tuple[str, str], list[CaseResult]] = {}
     for result in results:
         task, arm, seed = result.task, result.arm, result.seed
+        ctx.trained[(task, arm, seed)] = TrainedModel(result.model_config, result.checkpoint, result.diverged_at)
+        if seed == ctx.seeds[0]:
+            ctx.images.extend(result.images)
+        # Yielded before anything else, so that a stop from here on still finds the record with the runner.
+        yield _record(result, seed, result.metrics, result.series, result.status, result.diverged_at)
+        if ctx.config.train.progress:
+            print(result.headline(), file=sys.stderr)
         with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
                              tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed)}) as run:
             run.log_params({**flatten(dataclasses.asdict(result.model_config), "model."), "seed": seed})
@@ -132,18 +158,17 @@ def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Rec
             run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
             for _, image in result.images:
                 run.log_artifact(image)
-        ctx.trained[(task, arm, seed)] = TrainedModel(result.model_config, result.checkpoint)
-        if seed == ctx.seeds[0]:
-            ctx.images.extend(result.images)
-        cases.append(result)
-        yield _record(result, seed, result.metrics, result.series)
-        if seed == ctx.seeds[-1] and len(ctx.seeds) > 1:
-            group = cases[-len(ctx.seeds):]
-            yield _record(group[0], None, _aggregate([case.metrics for case in group]), None)
+            if result.diverged_at is not None:
+                run.fail(f"diverged at step {result.diverged_at}")
+        group = groups.setdefault((task, arm), [])
+        group.append(result)
+        if len(group) == len(ctx.seeds) > 1:
+            yield _aggregate(sorted(group, key=lambda case: ctx.seeds.index(case.seed)))
 
 
 def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterator[CaseResult]:
-    """The trained cases in plan order: in this process, or `train.workers` at a time in worker processes.
+    """The trained cases: in plan order in this process, or as they finish, `train.workers` at a time, in
+    worker processes.
 
     Workers are spawned (no forked torch state), each with its own thread count; the datasets are built here
     first so that workers only read the cache. Stopping this process stops the workers; their checkpoints
@@ -161,7 +186,7 @@ def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterato
     pool = multiprocessing.get_context("spawn").Pool(workers, initializer=torch.set_num_threads,
                                                      initargs=(threads,))
     try:
-        yield from pool.imap(_train_job, jobs)
+        yield from pool.imap_unordered(_train_job, jobs)
         pool.close()
     finally:
         pool.terminate()
@@ -173,19 +198,28 @@ def _train_job(job: tuple) -> CaseResult:
     return run_case(config, task, arm, seed, device=device, out_dir=out_dir, resume=resume, bar=bar)
 
 
-def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], series: Any) -> Record:
-    record: Record = {"suite": "accuracy", "task": result.task, "arm": result.arm, "seed": seed,
+def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], series: Any, status: str,
+            diverged_at: int | list[list[int]] | None) -> Record:
+    """A case's record (`diverged_at`: its step), or a seed aggregate's (`diverged_at`: [seed, step] pairs)."""
+    record: Record = {"suite": "accuracy", "task": result.task, "arm": result.arm, "seed": seed, "status": status,
                       "params": model_params(result.model_config), "metrics": metrics}
+    if diverged_at is not None:
+        record["diverged_at_step"] = diverged_at
     if series:
         record["series"] = {name: [list(point) for point in points] for name, points in series.items()}
     return record
 
 
-def _aggregate(per_seed: list[dict[str, float]]) -> dict[str, float]:
-    """Mean of each metric over seeds (same name) and its sample standard deviation (`<name>_std`)."""
-    metrics: dict[str, float] = {}
-    for name in per_seed[0]:
-        values = [metrics_[name] for metrics_ in per_seed]
+def _aggregate(cases: list[CaseResult]) -> Record:
+    """The seeds' record: each metric's mean over the seeds that finished, its sample standard deviation
+    (`<name>_std`) when two or more did, and `seeds`; "diverged" (with each diverged [seed, step]) when any
+    seed diverged, so a mean over the survivors is never shown as the arm's result."""
+    finished = [case.metrics for case in cases if case.diverged_at is None]
+    metrics: dict[str, float] = {"seeds": float(len(finished))}
+    for name in (finished[0] if finished else {}):
+        values = [case_metrics[name] for case_metrics in finished]
         metrics[name] = statistics.fmean(values)
-        metrics[f"{name}_std"] = statistics.stdev(values)
-    return metrics
+        if len(values) > 1:
+            metrics[f"{name}_std"] = statistics.stdev(values)
+    diverged = [[case.seed, case.diverged_at] for case in cases if case.diverged_at is not None]
+    return _record(cases[0], None, metrics, None, "diverged" if diverged else "ok", diverged or None)

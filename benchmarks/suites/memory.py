@@ -7,6 +7,8 @@ one-step gradient: slope 0) against O(T) (BPTT: positive slope).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from baselines.registry import build_arm
 from benchmarks import engine
 from benchmarks.context import Record, SuiteContext, case_model_config, prepare_task
@@ -23,9 +25,8 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
 
 
-def run(ctx: SuiteContext) -> list[Record]:
+def run(ctx: SuiteContext) -> Iterator[Record]:
     """Per task x arm: one record per (N, T) point, and one record with the fitted slopes."""
-    records: list[Record] = []
     memory = ctx.config.memory
     for task in ctx.tasks:
         prepared = prepare_task(ctx.config, task)
@@ -49,12 +50,11 @@ def run(ctx: SuiteContext) -> list[Record]:
                         points.append(metrics)
                         params = {"N": model_config.H_cycles, "T": model_config.L_cycles, "sweep": label,
                                   "batch_size": memory.batch_size}
-                        records.append({"suite": "memory", "task": task, "arm": arm, "seed": None,
-                                        "params": params, "metrics": metrics})
+                        yield {"suite": "memory", "task": task, "arm": arm, "seed": None, "status": "ok",
+                               "params": params, "metrics": metrics}
                         run.log_metrics({f"{name}_vs_{label}": v for name, v in metrics.items()}, step=value)
                     for name in points[0]:
                         slopes[f"slope_{name}_vs_{label}"] = slope(values, [point[name] for point in points])
                 run.log_metrics(slopes)
-            records.append({"suite": "memory", "task": task, "arm": arm, "seed": None,
-                            "params": {"batch_size": memory.batch_size}, "metrics": slopes})
-    return records
+            yield {"suite": "memory", "task": task, "arm": arm, "seed": None, "status": "ok",
+                   "params": {"batch_size": memory.batch_size}, "metrics": slopes}

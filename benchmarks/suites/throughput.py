@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -49,9 +49,9 @@ def time_iterations(call: Callable[[], object], device: torch.device, warmup: in
     return statistics.median(seconds)
 
 
-def run(ctx: SuiteContext) -> list[Record]:
+def run(ctx: SuiteContext) -> Iterator[Record]:
+    """Per device x task x arm: one record of training and inference rates."""
     settings = ctx.config.throughput
-    records: list[Record] = []
     for device in devices(ctx):
         peak = matmul_flops_per_s(device, settings.matmul_size, settings.repeats)
         batch_size = settings.batch_size if device.type == "cuda" else settings.cpu_batch_size
@@ -72,21 +72,20 @@ def run(ctx: SuiteContext) -> list[Record]:
                     metrics[f"{kind}_flop_per_iteration"] = float(flops)
                     metrics[f"{kind}_mfu"] = flops / seconds / peak
                 params = {"device": device.type, "batch_size": batch_size}
-                records.append({"suite": "throughput", "task": task, "arm": arm, "seed": None,
-                                "params": params, "metrics": metrics})
                 with ctx.tracker.run(f"throughput/{task}/{arm}/{device.type}", parent=ctx.parent,
                                      tags={"suite": "throughput", "task": task, "arm": arm,
                                            "device": device.type}) as run:
                     run.log_params(params)
                     run.log_metrics(metrics)
-    return records
+                yield {"suite": "throughput", "task": task, "arm": arm, "seed": None, "status": "ok",
+                       "params": params, "metrics": metrics}
 
 
 def _calls(model, batch, ctx: SuiteContext, task: str) -> tuple[Callable[[], None], Callable[[], None]]:
     """(one training iteration, one inference iteration) on `batch`, closures over a live carry."""
     optimizers = build_optimizers(model, ctx.config.optim_for(task))
     carry = [model.initial_carry(batch)]
-    max_segments = ctx.config.train.eval_max_segments or model.config.halt_max_steps
+    max_segments = engine.evaluation_segments(model.config, ctx.config.train_for(task).eval_max_segments)
 
     def train_step() -> None:
         model.train()

@@ -172,6 +172,14 @@ def test_malformed_json_gives_one_error_naming_the_file(tmp_path, capsys):
     assert "bad.json: not valid JSON" in capsys.readouterr().err
 
 
+def test_a_binary_file_gives_one_error_naming_it(tmp_path, capsys):
+    binary = tmp_path / "checkpoint.pt"
+    binary.write_bytes(bytes(range(256)) * 4)
+    assert main([str(binary), str(binary)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"error: {binary}: not a results JSON file (binary or not UTF-8 text)"
+
+
 def test_wrong_schema_version_is_rejected(tmp_path):
     path = _write(tmp_path, "v2.json", _results() | {"schema_version": 2})
     with pytest.raises(BenchmarkError, match="v2.json: schema_version 2 is not supported"):

@@ -10,7 +10,7 @@ from benchmarks.tracking import TrackedRun, Tracker
 def _run(config, arms, cpu, tmp_path):
     tracker = Tracker(None)
     ctx = SuiteContext(config, ["sudoku"], arms, [0], cpu, tmp_path, tracker, TrackedRun(tracker, None))
-    return memory.run(ctx)
+    return list(memory.run(ctx))
 
 
 def _slopes(records, arm):

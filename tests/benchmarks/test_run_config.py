@@ -23,26 +23,50 @@ def test_preset_values_are_applied_over_the_defaults():
 
 def test_overrides_are_converted_to_each_fields_type():
     config = resolve("smoke", ["model.H_cycles=4", "optim.lr=3e-4", "train.progress=false",
-                               "memory.T_values=1,2,8", "model.gradient_mode=bptt", "task.sudoku.test_size=5"])
+                               "memory.T_values=1,2,8", "arm.hrm.gradient_mode=bptt", "task.sudoku.test_size=5"])
     assert config.model.H_cycles == 4
     assert config.optim.lr == 3e-4
     assert config.train.progress is False
     assert config.memory.T_values == (1, 2, 8)
-    assert config.model.gradient_mode == "bptt"
+    assert config.model_for("hrm").gradient_mode == "bptt"
     assert config.tasks["sudoku"].test_size == 5
 
 
 def test_user_model_overrides_win_over_arm_defaults_but_preset_ones_do_not():
     config = resolve("smoke", ["model.L_cycles=5"])
     assert config.model_overrides == {"L_cycles": 5}
-    assert config.arm_model_overrides("trm")["L_cycles"] == 5
+    assert config.model_for("trm").L_cycles == 5
     assert resolve("smoke").model_overrides == {}
+    assert resolve("smoke").model_for("trm").L_cycles == PRESETS["smoke"]["arm.trm.L_cycles"]
 
 
 def test_arm_overrides_apply_to_that_arm_only():
     config = resolve("smoke", ["arm.hrm.H_cycles=3"])
-    assert config.arm_model_overrides("hrm")["H_cycles"] == 3
-    assert "H_cycles" not in config.arm_model_overrides("hrm-bptt")
+    assert config.model_for("hrm").H_cycles == 3
+    assert config.model_for("hrm-bptt").H_cycles == PRESETS["smoke"]["model.H_cycles"]
+
+
+def test_a_shared_segment_budget_leaves_the_single_pass_arms_single_pass():
+    config = resolve("smoke", ["model.halt_max_steps=8"])
+    for arm in ("transformer", "transformer-deep"):
+        assert config.model_for(arm).halt_max_steps == 1
+    for arm in ("hrm", "hrm-bptt", "transformer-act", "trm"):
+        assert config.model_for(arm).halt_max_steps == 8
+
+
+def test_an_arms_own_override_may_change_its_identity():
+    config = resolve("smoke", ["arm.transformer.halt_max_steps=4", "arm.hrm.gradient_mode=bptt"])
+    assert config.model_for("transformer").halt_max_steps == 4
+    assert config.model_for("hrm").gradient_mode == "bptt"
+    assert config.model_for("hrm-bptt").gradient_mode == "bptt"
+    assert config.model_for("transformer-deep").halt_max_steps == 1
+
+
+@pytest.mark.parametrize("override", ["model.gradient_mode=one_step", "model.gradient_mode=bptt",
+                                      "model.halting=exact"])
+def test_a_shared_override_of_a_setting_that_defines_every_arm_is_an_error_naming_them(override):
+    with pytest.raises(BenchmarkError, match=r"defines each arm \(hrm=.*hrm-bptt=.*\).*arm\.<arm>\."):
+        resolve("smoke", [override])
 
 
 def test_task_overrides_apply_to_that_task_only():
@@ -89,9 +113,13 @@ def test_apply_overrides_leaves_the_original_config_unchanged():
     ("train.steps=0", "train.steps must be >= 1"),
     ("train.maze.steps=0", "train.steps must be >= 1"),
     ("train.maze.stepz=3", "no field 'stepz'"),
-    ("optim.arc.lr=-1", "optim.arc: OptimConfig.lr must be >= 0"),
+    ("optim.arc.lr=-1", "optim.arc: OptimConfig.lr must be a finite number >= 0"),
     ("model.num_heads=3", "hidden_size (16) must be divisible by num_heads (3)"),
     ("task.sudoku.size=5", "SudokuConfig.size"),
+    ("optim.lr=nan", "optim.lr: expected a finite number, got 'nan'"),
+    ("train.early_stop_exact_accuracy=inf", "expected a finite number"),
+    ("model.rope_theta=-1", "rope_theta"),
+    ("task.maze.wall_fraction_max=nan", "expected a finite number"),
 ])
 def test_bad_override_raises_one_benchmark_error_naming_it(override, message):
     with pytest.raises(BenchmarkError, match=message.replace("(", r"\(").replace(")", r"\)")):

@@ -185,8 +185,23 @@ def test_a_study_made_for_another_arm_is_not_resumed(swept, capsys):
         (["--task", "maze", "--trials", "0"], "--trials must be >= 1"),
         (["--task", "maze", "--prune-warmup", "1.5"], "--prune-warmup must be in [0, 1]"),
         (["--task", "maze", "--storage", "nosuchdb://host/x"], "--storage nosuchdb://host/x: cannot open"),
+        (["--task", "maze", "--space", "model.num_heads=1:4"],
+         "--space model.num_heads=1:4: the value 3 inside the range is rejected"),
+        (["--task", "maze", "--space", "lr=log:1e-5:1e-3,model.hidden_size=16:20"],
+         "the value 17 inside the range is rejected"),
     ],
 )
 def test_bad_arguments_give_one_clear_error(tmp_path, data_cache, capsys, argv, message):
     assert main([*argv, "--scale", "smoke", "--out", str(tmp_path), "--set", f"train.cache_dir={data_cache}"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_probe_values_cover_every_integer_of_a_narrow_range_and_spread_over_a_wide_one():
+    from benchmarks.sweep import PROBED_INTEGERS, probe_values
+    from benchmarks.sweep_space import Dimension
+
+    assert probe_values(Dimension("N", "arm.hrm.H_cycles", 1, 4)) == [1, 2, 3, 4]
+    wide = probe_values(Dimension("d", "model.hidden_size", 16, 4096))
+    assert wide[0] == 16 and wide[-1] == 4096 and len(wide) <= PROBED_INTEGERS
+    floats = probe_values(Dimension("lr", "optim.lr", 1e-5, 1e-3, log=True))
+    assert floats[0] == 1e-5 and floats[-1] == 1e-3 and len(floats) == 9

@@ -1,0 +1,45 @@
+"""SIGTERM during a real run: every finished case is written, the console says how to resume, resume ends it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _command(out: Path, cache: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.run", "--scale", "smoke", "--suite", "accuracy", "--tasks", "sudoku",
+            "--arms", "transformer,hrm,hrm-bptt,trm", "--out", str(out), "--set", f"train.cache_dir={cache}",
+            "--set", "train.steps=40", "--set", "train.eval_interval=10", *extra]
+
+
+def test_sigterm_after_the_first_finished_case_keeps_it_and_resume_finishes_the_run(tmp_path, data_cache):
+    out = tmp_path / "run"
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(_command(out, data_cache), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 240
+    for line in process.stderr:  # the first case's headline, then stop the run in the middle of the second
+        lines.append(line)
+        if line.startswith("accuracy: sudoku / transformer / seed 0: test exact") or time.monotonic() > deadline:
+            break
+    process.send_signal(signal.SIGTERM)
+    err = "".join(lines) + process.stderr.read()
+    assert process.wait(timeout=120) == 130, err
+    records = json.loads((out / "results.json").read_text())["records"]
+    assert [(r["arm"], r["status"]) for r in records][:1] == [("transformer", "ok")], err
+    assert len(records) < 4
+    assert "records finished so far are in" in err and f"--resume --out {out}" in err
+
+    finished = subprocess.run(_command(out, data_cache, "--resume"), cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=600)
+    assert finished.returncode == 0, finished.stderr
+    resumed = json.loads((out / "results.json").read_text())["records"]
+    assert [r["arm"] for r in resumed] == ["transformer", "hrm", "hrm-bptt", "trm"]
+    assert resumed[0]["metrics"]["exact_accuracy"] == records[0]["metrics"]["exact_accuracy"]
