@@ -208,8 +208,7 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
         _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, ctx, walls, digest)
         print(f"warning: MLflow tracking failed; results are complete without it: {tracker.error}", file=sys.stderr)
     if interrupted is not None:
-        finished = sum(1 for record in records if record["seed"] is not None or record["suite"] != "accuracy")
-        print(f"interrupted ({interrupted or 'Ctrl-C'}): the {finished} records finished so far are in "
+        print(f"interrupted ({interrupted or 'Ctrl-C'}): the {len(records)} records finished so far are in "
               f"{out_dir / 'results.json'}; continue with --resume: {_resume_command(out_dir)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     timing = ", ".join(f"{name.removesuffix('_wall_s')} {value:.1f} s" for name, value in walls.items()
