@@ -187,6 +187,12 @@ def _is_int(value) -> bool:
     return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
+def row_keys(rows: np.ndarray) -> np.ndarray:
+    """[rows, ...] array -> [rows] opaque keys that compare equal exactly when the rows do (for np.isin)."""
+    flat = np.ascontiguousarray(rows.reshape(len(rows), -1))
+    return flat.view(np.dtype((np.void, flat.shape[1] * flat.dtype.itemsize))).ravel()
+
+
 def example_puzzles(dataset: PuzzleDataset) -> np.ndarray:
     """[examples] index of the puzzle each example belongs to."""
     return np.repeat(np.arange(len(dataset.puzzle_identifiers)), np.diff(dataset.puzzle_indices))

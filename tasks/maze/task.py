@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.base import Split, Task, TaskError, data_folder, download_from_hub
-from tasks.dataset import PuzzleDataset, cached_build, from_arrays
+from tasks.dataset import PuzzleDataset, cached_build, from_arrays, row_keys
 from tasks.drawing import draw_grids, draw_strip
 from tasks.maze.csv_format import read_maze_csv
 from tasks.maze.generate import generate
@@ -102,7 +102,7 @@ class MazeTask(Task):
                 inputs, labels = inputs[keep], labels[keep]
             if split == "train":  # the paper's files are used as they are; an overlap with test.csv is noted
                 test, _, _ = read_maze_csv(source.with_name("test.csv"), config.height, config.width)
-                extra["repeats_test"] = int(np.isin(_row_keys(inputs), _row_keys(test)).sum())
+                extra["repeats_test"] = int(np.isin(row_keys(inputs), row_keys(test)).sum())
             lengths, paths = shortest_paths(inputs)
             unique = paths == 1
         else:
@@ -186,8 +186,3 @@ class MazeTask(Task):
         return [f"maze: {repeats} of the training mazes sampled from train.csv also appear in test.csv "
                 "(kept: the paper's files are used as they are)"]
 
-
-def _row_keys(rows: np.ndarray) -> np.ndarray:
-    """[rows, ...] array -> [rows] opaque keys that compare equal exactly when the rows do."""
-    flat = np.ascontiguousarray(rows.reshape(len(rows), -1))
-    return flat.view(np.dtype((np.void, flat.shape[1] * flat.dtype.itemsize))).ravel()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tasks.base import Split, Task, TaskError, data_folder, download_from_hub
-from tasks.dataset import PuzzleDataset, cached_build, from_arrays
+from tasks.dataset import PuzzleDataset, cached_build, from_arrays, row_keys
 from tasks.drawing import draw_grids, draw_strip
 from tasks.sudoku import metrics
 from tasks.sudoku.augment import apply_transform, random_transforms
@@ -116,7 +116,7 @@ class SudokuTask(Task):
         keep = np.ones(n * copies, dtype=bool)
         if copies > 1:
             # On small boards a transformed training puzzle can be a test puzzle: drop such copies.
-            keep = ~np.isin(_row_keys(inputs), _row_keys(self.build("test", seed, cache_dir).inputs))
+            keep = ~np.isin(row_keys(inputs), row_keys(self.build("test", seed, cache_dir).inputs))
             keep[::copies] = True  # originals are disjoint from the test split already
             extra["augmented_dropped"] = int((~keep).sum())
         extra["difficulty"] = np.repeat(ratings.astype(np.float64), copies)[keep]
@@ -219,7 +219,7 @@ def _sample_csv(
     in_test = np.zeros(len(rated), dtype=bool)
     if split == "train":
         test_questions = read_csv(Path(cfg.csv_dir) / "test.csv", cfg.size).questions
-        in_test = np.isin(_row_keys(records.questions), _row_keys(test_questions))
+        in_test = np.isin(row_keys(records.questions), row_keys(test_questions))
     eligible = np.flatnonzero(rated & ~in_test)
     wanted = cfg.train_size if split == "train" else cfg.test_size
     if wanted > len(eligible) or len(eligible) == 0:
@@ -232,11 +232,6 @@ def _sample_csv(
     rows = eligible if wanted == 0 else np.sort(np.random.default_rng(seed).choice(eligible, wanted, replace=False))
     return records.questions[rows], records.answers[rows], records.ratings[rows], rows, int(in_test.sum())
 
-
-def _row_keys(rows: np.ndarray) -> np.ndarray:
-    """[rows, ...] array -> [rows] opaque keys that compare equal exactly when the rows do."""
-    flat = np.ascontiguousarray(rows.reshape(len(rows), -1))
-    return flat.view(np.dtype((np.void, flat.shape[1] * flat.dtype.itemsize))).ravel()
 
 
 def _augment(puzzles: np.ndarray, solutions: np.ndarray, num_aug: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
