@@ -256,13 +256,15 @@ def compare(
     new_records = _records_by_key(new, new_name)
     comparison = Comparison([], [], [], _device_class(base), _device_class(new))
     rows, missing, extra = comparison.rows, comparison.missing, comparison.extra
+    diverged = {key for key, record in new_records.items() if record.get("status", "ok") == "diverged"}
+    comparison.diverged.extend(f"{_label(key)}: diverged at step {new_records[key].get('diverged_at_step')}"
+                               for key in new_records if key in diverged)
     for key, base_record in base_records.items():
         label = _label(key)
         if key not in new_records:
             missing.append(label)
             continue
-        if new_records[key].get("status", "ok") == "diverged":
-            comparison.diverged.append(f"{label}: diverged at step {new_records[key].get('diverged_at_step')}")
+        if key in diverged:  # no metric of a diverged case is a result to compare
             continue
         base_metrics, new_metrics = base_record["metrics"], new_records[key]["metrics"]
         for name, base_value in base_metrics.items():
@@ -274,11 +276,7 @@ def compare(
             status = _status(name, base_value, new_value, tolerance, comparison.same_device)
             rows.append(Row(label, name, base_value, new_value, tolerance, status))
         extra.extend(f"{label}: {name}" for name in new_metrics if name not in base_metrics)
-    for key, record in new_records.items():
-        if key not in base_records:
-            extra.append(_label(key))
-            if record.get("status", "ok") == "diverged":
-                comparison.diverged.append(f"{_label(key)}: diverged at step {record.get('diverged_at_step')}")
+    extra.extend(_label(key) for key in new_records if key not in base_records)
     return comparison
 
 

@@ -197,6 +197,12 @@ def train(
                dynamic_ncols=True, leave=False)
     carry, evaluation, evaluated_at = None, None, -1
     diverged_at = progress.diverged_at
+
+    def save_checkpoint() -> None:
+        """Bring `progress` up to the loop's step and window (`series` is the same object) and save it."""
+        progress.step, progress.window, progress.diverged_at = step, window, diverged_at
+        _save(path, model, optimizers, progress, identity)
+
     while step < settings.steps and not progress.early and diverged_at is None:
         started = time.perf_counter()
         batch_np, progress.epoch, progress.position = next(batches)
@@ -246,16 +252,14 @@ def train(
                       f"token {test['token_accuracy']:.3f}, {progress.wall:.0f} s training", file=sys.stderr)
         if boundary or step == settings.steps or progress.early:
             if path is not None:
-                progress.step, progress.series, progress.window = step, series, window
-                _save(path, model, optimizers, progress, identity)
+                save_checkpoint()
             carry = None
         if evaluated_at == step and on_eval is not None:
             on_eval(step, evaluation.metrics)
     bar.close()
     if diverged_at is not None:
         if path is not None:  # resuming a diverged case reports the divergence again instead of retraining
-            progress.step, progress.series, progress.window, progress.diverged_at = step, series, window, diverged_at
-            _save(path, model, optimizers, progress, identity)
+            save_checkpoint()
         return TrainOutcome(None, series, step, progress.wall, progress.early, diverged_at)
     if evaluated_at != step:  # resumed a run that had already finished
         evaluation = _evaluate(model, test_set, task, settings, device)

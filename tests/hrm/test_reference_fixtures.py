@@ -132,12 +132,25 @@ def _assert_same_halting_and_losses_within_1e_6(name: str, fixture_set: Path) ->
 # Against the set recorded with this machine's rounding: bit identity.
 
 
-@pytest.mark.parametrize("name", EVAL_FIXTURES)
-def test_eval_segments_are_bit_identical_to_the_reference(name, this_machines_set):
-    ours, reference = _eval_segments(name, this_machines_set)
+def _assert_every_segment(name: str, fixture_set: Path, check) -> None:
+    """`check(ours, reference, where)` for every eval output of every recorded segment."""
+    ours, reference = _eval_segments(name, fixture_set)
     for index, (got, expected) in enumerate(zip(ours, reference, strict=True)):
         for key in EVAL_OUTPUTS:
-            assert torch.equal(got[key], expected[key]), f"{this_machines_set.name}, segment {index}: {key}"
+            check(got[key], expected[key], f"{fixture_set.name}, segment {index}: {key}")
+
+
+def _assert_equal(got: torch.Tensor, expected: torch.Tensor, where: str) -> None:
+    assert torch.equal(got, expected), where
+
+
+def _assert_within_1e_3(got: torch.Tensor, expected: torch.Tensor, where: str) -> None:
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-3, msg=where)
+
+
+@pytest.mark.parametrize("name", EVAL_FIXTURES)
+def test_eval_segments_are_bit_identical_to_the_reference(name, this_machines_set):
+    _assert_every_segment(name, this_machines_set, _assert_equal)
 
 
 @pytest.mark.parametrize("name", TRAIN_FIXTURES)
@@ -162,10 +175,7 @@ def test_adam_atan2_training_ends_within_1e_6_of_the_reference_weights_on_this_m
 
 @pytest.mark.parametrize("name", EVAL_FIXTURES)
 def test_eval_segments_match_the_reference_to_rounding(name, one_thread):
-    ours, reference = _eval_segments(name)
-    for index, (got, expected) in enumerate(zip(ours, reference, strict=True)):
-        for key in EVAL_OUTPUTS:
-            torch.testing.assert_close(got[key], expected[key], rtol=0, atol=1e-3, msg=f"segment {index}: {key}")
+    _assert_every_segment(name, ORIGINAL_SET, _assert_within_1e_3)
 
 
 @pytest.mark.parametrize("name", TRAIN_FIXTURES)
