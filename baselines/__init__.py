@@ -5,11 +5,10 @@ Arms (BENCHMARKS.md, arms table): `hrm`, `hrm-bptt` (HRM with `gradient_mode="bp
 that runs segments does so through the shared outer loop `hrm.act.ACTModel` around a `RecurrentCore` of
 its own. The runner only uses the registry:
 
-    config = arm_config("trm", shared_config, {"L_cycles": 4})   # arm defaults, then user overrides
+    config = arm_config("trm", shared_config, {"L_cycles": 4})   # arm defaults, identity, then overrides
     model = build_arm("trm", config)
-    describe_arms(["hrm", "trm"], shared_config)                 # parameters, block applications
 """
 
-from baselines.registry import ARMS, ArmSpec, arm_config, build_arm, describe_arms, get_arm
+from baselines.registry import ARMS, ArmSpec, arm_config, build_arm, get_arm
 
-__all__ = ["ARMS", "ArmSpec", "arm_config", "build_arm", "describe_arms", "get_arm"]
+__all__ = ["ARMS", "ArmSpec", "arm_config", "build_arm", "get_arm"]

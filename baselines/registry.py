@@ -1,25 +1,25 @@
 """Arm registry: name -> how to configure and build the model, one line per arm.
 
-The runner never knows an arm's specifics: it resolves the arm's config with `arm_config` (the arm's
-defaults over the shared config, shared overrides, the arm's identity, then the arm's own overrides) and
-builds it with `build_arm`.
+The runner never knows an arm's specifics: each `ArmSpec` declares the arm's constructor, its identity, its
+defaults, its settings at each scale and the names of its loops; `benchmarks.config` folds them into each
+case's settings and `build_arm` builds it. `arm_config` applies the same layers to a plain ModelConfig for
+library use (tests, notebooks) without the runner's scales and command line.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
 from baselines.transformer import build_transformer, build_transformer_act, build_transformer_deep
+from baselines.trm import LOOP_NAMES as TRM_LOOP_NAMES
 from baselines.trm import build_trm
 from hrm.config import ModelConfig
 from hrm.errors import ConfigError
 from hrm.interface import ReasoningModel
-from hrm.layers import count_parameters
+from hrm.model import LOOP_NAMES as HRM_LOOP_NAMES
 from hrm.model import build_hrm
 
 
@@ -33,12 +33,16 @@ class ArmSpec:
     overrides (`arm.<arm>.*`) do. Fields an arm does not read hold the shared default in its identity, so a
     shared override of them cannot claim to have changed the arm.
     `defaults`: the arm's own starting values (TRM's depth and loop counts), which shared overrides do change.
+    `scales`: scale -> {"model.<field>": value}, the arm's own sizes at that scale (over the shared ones).
+    `loop_names`: what H_cycles and L_cycles mean for this arm, so the memory suite and sweeps say what they vary.
     """
 
     build: Callable[[ModelConfig], ReasoningModel]
     description: str
     identity: Mapping[str, Any]
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    scales: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    loop_names: Mapping[str, str] = field(default_factory=lambda: dict(HRM_LOOP_NAMES))
 
 
 _OUTER_LOOP = {"gradient_mode": "one_step", "halting": "q_learning"}  # HRM's halting; the core's own gradient
@@ -58,6 +62,11 @@ ARMS: dict[str, ArmSpec] = {
         "Tiny Recursive Model: one network, T recursions of n latent updates, EMA weights",
         {"halting": "exact", "gradient_mode": "one_step"},
         {"L_layers": 2, "H_cycles": 3, "L_cycles": 6, "puzzle_emb_len": 16},
+        scales={
+            "smoke": {"model.H_cycles": 2, "model.L_cycles": 2, "model.L_layers": 1, "model.puzzle_emb_len": 0},
+            "cpu": {"model.L_layers": 2, "model.H_cycles": 2, "model.L_cycles": 3, "model.puzzle_emb_len": 0},
+        },
+        loop_names=TRM_LOOP_NAMES,
     ),
 }
 
@@ -70,27 +79,16 @@ def get_arm(name: str) -> ArmSpec:
         raise ConfigError(f"unknown arm {name!r}; known arms: {', '.join(ARMS)}") from None
 
 
-def arm_config(
-    name: str,
-    shared_config: ModelConfig,
-    arm_overrides: Mapping[str, Any] | None = None,
-    *,
-    shared_overrides: Mapping[str, Any] | None = None,
-) -> ModelConfig:
-    """The arm's resolved config, validated.
-
-    Precedence, lowest first: `shared_config`, the arm's defaults, `shared_overrides` (settings meant for
-    every arm) except the fields of the arm's identity, the arm's identity, `arm_overrides` (this arm only:
-    they may change its identity too).
-    """
+def arm_config(name: str, shared_config: ModelConfig, overrides: Mapping[str, Any] | None = None) -> ModelConfig:
+    """Arm `name` over `shared_config`: the arm's defaults, then its identity, then `overrides` (this arm only,
+    identity included), validated. The runner's layers (`benchmarks.config`) add scales and the command line."""
     spec = get_arm(name)
-    shared_overrides, arm_overrides = dict(shared_overrides or {}), dict(arm_overrides or {})
+    overrides = dict(overrides or {})
     known = {f.name for f in dataclasses.fields(ModelConfig)}
-    unknown = sorted((set(shared_overrides) | set(arm_overrides)) - known)
+    unknown = sorted(set(overrides) - known)
     if unknown:
         raise ConfigError(f"unknown ModelConfig field(s) in overrides for arm {name!r}: {', '.join(unknown)}")
-    shared = {key: value for key, value in shared_overrides.items() if key not in spec.identity}
-    return shared_config.replace(**{**spec.defaults, **shared, **spec.identity, **arm_overrides})
+    return shared_config.replace(**{**spec.defaults, **spec.identity, **overrides})
 
 
 def arms_fixing(field_name: str) -> dict[str, Any]:
@@ -101,23 +99,3 @@ def arms_fixing(field_name: str) -> dict[str, Any]:
 def build_arm(name: str, config: ModelConfig) -> ReasoningModel:
     """Build arm `name` from its resolved config (see `arm_config`); no defaults are applied here."""
     return get_arm(name).build(config)
-
-
-def describe_arms(
-    names: Iterable[str], config: ModelConfig, user_overrides: Mapping[str, Any] | None = None
-) -> list[dict[str, Any]]:
-    """For each arm: {arm, parameters, block_applications_per_segment} at its resolved config.
-
-    The models are built on the meta device (shapes only: no memory, no initialisation), so describing
-    paper-scale arms is cheap.
-    """
-    rows = []
-    for name in names:
-        with torch.device("meta"):
-            model = build_arm(name, arm_config(name, config, user_overrides))
-        rows.append({
-            "arm": name,
-            "parameters": count_parameters(model),
-            "block_applications_per_segment": model.block_applications_per_segment(),
-        })
-    return rows

@@ -1,11 +1,12 @@
 """Tiny Recursive Model (TRM, arXiv 2510.04871; HRM.md section 7) on HRM's blocks and ACT loop.
 
-One network of `L_layers` blocks (TRM: 2) serves both updates. A segment runs `H_cycles` recursions (TRM's
-T); each recursion makes `L_cycles` latent updates (TRM's n) `z = net(z + y + x)` and then one answer update
-`y = net(y + z)`. The first T-1 recursions run without gradient, the last one is fully differentiated
-(backpropagation through all n+1 of its network calls). The heads read y. Halting is the registry's
-`halting="exact"` (BCE of q_halt on exact correctness, halt when q_halt > 0), and evaluation uses an
-exponential moving average of the weights (`ema_decay`, TRM: 0.999).
+One network of `L_layers` blocks (TRM: 2) serves both updates. The config's loop fields keep HRM's names but
+count TRM's loops (`LOOP_NAMES`): a segment runs `H_cycles` recursions (TRM's T); each recursion makes
+`L_cycles` latent updates (TRM's n) `z = net(z + y + x)` and then one answer update `y = net(y + z)`. The
+first T-1 recursions run without gradient, the last one is fully differentiated (backpropagation through all
+n+1 of its network calls). The heads read y. Halting is the registry's `halting="exact"` (BCE of q_halt on
+exact correctness, halt when q_halt > 0), and evaluation uses an exponential moving average of the weights
+(`ema_decay`, TRM: 0.999).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from hrm.act import ACTModel
 from hrm.config import ModelConfig
 from hrm.interface import Batch, EvalMode, EvalOutput, RecurrentCore, State
 from hrm.layers import CosSin, InputEmbedding, OutputHeads, ReasoningModule, trunc_normal_init_
+
+# What TRM calls the ModelConfig loop fields it reads (HRM's names for them: `hrm.model.LOOP_NAMES`).
+LOOP_NAMES = {"H_cycles": "T (recursions)", "L_cycles": "n (latent updates per recursion)"}
 
 
 class TRMCore(RecurrentCore):
@@ -42,12 +46,13 @@ class TRMCore(RecurrentCore):
         return self.y0.to(device).expand(shape), self.z0.to(device).expand(shape)
 
     def _recursion(self, y: torch.Tensor, z: torch.Tensor, x: torch.Tensor, cos_sin: CosSin | None) -> State:
-        """n latent updates then one answer update; y, z, x [b, p+s, d]."""
+        """n = `L_cycles` latent updates then one answer update; y, z, x [b, p+s, d]."""
         for _ in range(self.config.L_cycles):
             z = self.net(z, y + x, cos_sin)
         return self.net(y, z, cos_sin), z
 
     def forward(self, state: State, batch: Batch) -> tuple[State, torch.Tensor, torch.Tensor]:
+        """One segment: T = `H_cycles` recursions, all but the last without gradient."""
         y, z = state
         x = self.embedding(batch["inputs"], batch["puzzle_identifiers"])
         cos_sin = self.rotary() if self.rotary is not None else None
@@ -59,6 +64,7 @@ class TRMCore(RecurrentCore):
         return (y.detach(), z.detach()), logits, q_logits
 
     def block_applications(self) -> int:
+        """T * (n + 1) network calls of `L_layers` blocks each."""
         c = self.config
         return c.H_cycles * (c.L_cycles + 1) * c.L_layers
 
@@ -78,10 +84,11 @@ class TRMModel(ACTModel):
         self.ema.update(self)
 
     def evaluate(
-        self, batch: Batch, max_segments: int, mode: EvalMode = "fixed", record_segments: bool = False
+        self, batch: Batch, halt_max_steps: int, mode: EvalMode = "fixed", record_segments: bool = False
     ) -> EvalOutput:
+        """The shared ACT evaluation (`ACTModel.evaluate`) with the EMA weights swapped in."""
         with self.ema.swapped_in(self):
-            return super().evaluate(batch, max_segments, mode, record_segments)
+            return super().evaluate(batch, halt_max_steps, mode, record_segments)
 
 
 def build_trm(config: ModelConfig) -> TRMModel:

@@ -1,39 +1,48 @@
 """Regression comparison of two benchmark results: `python -m benchmarks.compare BASE NEW`.
 
 BASE and NEW are `results.json` files (or result directories holding one) in the agreed schema
-(schema_version 1). Records are matched by (suite, task, arm, seed, params); every metric present in
-both is printed side by side with its change, and a metric is gated by its kind, read from its name:
+(schema_version 2). Records are matched by (suite, task, arm, seed, params); every metric present in
+both is printed side by side with its change, and gated by its declaration: the results' `metrics`
+section, where whoever reports a metric declares its kind, which direction is better and its tolerance
+(`tasks.metric.Metric`). NEW's declaration is used, BASE's when NEW has none; nothing is read from a name.
 
-| kind       | names ending in                                  | regression when                     | default |
-|------------|--------------------------------------------------|-------------------------------------|---------|
-| accuracy   | accuracy, pass@1, pass@2, valid, optimal         | new < base - tol (absolute points)  | 0.07    |
-| memory     | _bytes                                           | new > base * (1 + tol)              | 0.05    |
-| throughput | _per_s, mfu                                      | new < base * (1 - tol), same device | 0.90    |
-| other      | anything else (wall times, slopes, counts, ...)  | |new - base| > tol * |base|         | not gated |
+| better  | proportion (tol in absolute points) | bytes, count, rate, seconds, value (tol relative) |
+|---------|-------------------------------------|---------------------------------------------------|
+| higher  | new < base - tol                    | new < base - tol * |base|                         |
+| lower   | new > base + tol                    | new > base + tol * |base|                         |
+| neither | not gated                           | not gated                                         |
 
-Throughput is gated only when both runs report the same `device.class`; otherwise it is shown and marked
-"other device". `--tolerance NAME=VALUE` sets the tolerance of one metric (or of every metric matching a
-glob such as `*accuracy=0.02`); it is the only way to gate an "other" metric, and then in both directions
-because the suite does not say which direction is better for, say, a slope. Records or metrics in BASE
-but not in NEW are listed and fail the comparison unless `--allow-missing`; those only in NEW are listed.
-A record of NEW whose training diverged (`status: "diverged"`) is a regression, whatever BASE says.
+A declaration with tolerance null is shown, not gated. A `per_device` metric (rates, MFU) is gated only when
+both runs report the same known `device.class`; otherwise it is shown and marked "other device". A metric
+that neither file declares is shown, not gated, and listed as undeclared, so a forgotten declaration is
+visible. Changes are printed in points for proportions and in percent otherwise.
 
-Why these defaults hold for the seeded smoke suite on CPU across machines (measured with
-`python -m benchmarks.run --suite all --scale smoke --tasks maze,sudoku --set train.threads=1` (and =2)
-three times on one 2-core machine shared with other jobs):
-- accuracy 0.07: with the same code every accuracy was bit-for-bit identical, whatever the thread count.
-  Another CPU can still differ: its SIMD width and BLAS/oneDNN kernels round float sums differently, and
-  training amplifies last-bit differences until a test example flips. Smoke test splits hold 16 examples,
-  so one flipped example moves exact accuracy by 6.25 points; 7 points tolerates that one flip and still
-  catches a model that stopped learning: trained for 1 step instead of the smoke scale's 6, 9 of the 12
-  maze/sudoku cases lost 15 to 68 points of token accuracy.
-- memory 0.05: bytes saved for backward were identical in every run (they are fixed by tensor shapes and
-  dtypes); the slack covers autograd saving one more small tensor after an upgrade, while an O(1) -> O(T)
-  regression grows by a multiple.
-- throughput 0.90: smoke cases last milliseconds. Between two single-thread runs of the same code minutes
-  apart, samples/s and MFU fell by up to 87% and rose by up to 3.2x, because the machine's load changed
-  (a 2-thread run on the oversubscribed machine lost 99.8%). So only a 10x slowdown, the size of a Python
-  loop sneaking into a hot path, is flagged by default; pass a tighter tolerance (`--tolerance
+`--tolerance NAME=VALUE` sets the tolerance of one metric (or of every metric matching a glob such as
+`*accuracy=0.02`) in place of its declaration's; a metric without a direction (better "neither", or
+undeclared) is then gated both ways, |new - base| > tol (times |base| unless a proportion), because nothing
+says which direction is better for, say, a slope. A NaN new value against a finite base is a regression of
+a gated metric. Records or metrics in BASE but not in NEW are listed and fail the comparison unless
+`--allow-missing`; those only in NEW are listed. A record of NEW whose training diverged (`status:
+"diverged"`) is a regression, whatever BASE says.
+
+Why the default tolerances (`PROPORTION_TOLERANCE`, `BYTES_TOLERANCE` and `RATE_TOLERANCE` in
+`tasks/metric.py`, which `Metric.proportion`, `Metric.memory` and `Metric.rate` declare) hold for the
+seeded smoke suite on CPU across machines (measured with `python -m benchmarks.run --suite all --scale
+smoke --tasks maze,sudoku --set train.threads=1` (and =2) three times on one 2-core machine shared with
+other jobs):
+- PROPORTION_TOLERANCE 0.07: with the same code every accuracy was bit-for-bit identical, whatever the
+  thread count. Another CPU can still differ: its SIMD width and BLAS/oneDNN kernels round float sums
+  differently, and training amplifies last-bit differences until a test example flips. Smoke test splits
+  hold 16 examples, so one flipped example moves exact accuracy by 6.25 points; 7 points tolerates that
+  one flip and still catches a model that stopped learning: trained for 1 step instead of the smoke
+  scale's 6, 9 of the 12 maze/sudoku cases lost 15 to 68 points of token accuracy.
+- BYTES_TOLERANCE 0.05: bytes saved for backward were identical in every run (they are fixed by tensor
+  shapes and dtypes); the slack covers autograd saving one more small tensor after an upgrade, while an
+  O(1) -> O(T) regression grows by a multiple.
+- RATE_TOLERANCE 0.90: smoke cases last milliseconds. Between two single-thread runs of the same code
+  minutes apart, samples/s and MFU fell by up to 87% and rose by up to 3.2x, because the machine's load
+  changed (a 2-thread run on the oversubscribed machine lost 99.8%). So only a 10x slowdown, the size of a
+  Python loop sneaking into a hot path, is flagged by default; pass a tighter tolerance (`--tolerance
   '*_per_s=0.2'`) on a quiet, dedicated machine. Across device classes the numbers are not comparable
   at all, hence not gated.
 
@@ -55,43 +64,29 @@ from typing import Literal
 from tabulate import tabulate
 
 from benchmarks.errors import BenchmarkError
+from tasks.metric import Kind, Metric
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
 
-MetricKind = Literal["accuracy", "memory", "throughput", "other"]
-_KIND_SUFFIXES: dict[MetricKind, tuple[str, ...]] = {
-    "accuracy": ("accuracy", "pass@1", "pass@2", "valid", "optimal"),
-    "memory": ("_bytes",),
-    "throughput": ("_per_s", "mfu"),
-}
-DEFAULT_TOLERANCES: dict[MetricKind, float] = {"accuracy": 0.07, "memory": 0.05, "throughput": 0.90}
 RecordKey = tuple[str, str, str, int | None, str]
-
-
-def metric_kind(name: str) -> MetricKind:
-    """The kind of a metric, read from the end of its name (see the module table)."""
-    for kind, suffixes in _KIND_SUFFIXES.items():
-        if name.endswith(suffixes):
-            return kind
-    return "other"
+Status = Literal["ok", "REGRESSED", "not gated", "other device"]
 
 
 @dataclass(frozen=True)
 class Tolerances:
-    """Per-kind defaults plus user overrides by exact metric name or glob pattern (first match wins)."""
+    """User overrides of declared tolerances, by exact metric name or else the first matching glob pattern."""
 
-    defaults: dict[MetricKind, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
     overrides: dict[str, float] = field(default_factory=dict)
 
     def for_metric(self, name: str) -> float | None:
-        """The tolerance gating `name`, or None when it is only shown."""
+        """The override for `name`, or None when its declaration decides."""
         if name in self.overrides:
             return self.overrides[name]
         for pattern, value in self.overrides.items():
             if fnmatch.fnmatchcase(name, pattern):
                 return value
-        return self.defaults.get(metric_kind(name))
+        return None
 
     @classmethod
     def parse(cls, items: list[str]) -> Tolerances:
@@ -111,28 +106,29 @@ class Tolerances:
 
 @dataclass(frozen=True)
 class Row:
-    """One metric of one matched record, compared."""
+    """One metric of one matched record, compared; `kind` is None for a metric declared in neither file."""
 
     record: str
     metric: str
+    kind: Kind | None
     base: float | None
     new: float | None
     tolerance: float | None
-    status: Literal["ok", "REGRESSED", "not gated", "other device"]
+    status: Status
 
     @property
     def tolerance_text(self) -> str:
-        """The tolerance in the change's unit: points for accuracies, percent otherwise."""
+        """The tolerance in the change's unit: points for proportions, percent otherwise."""
         if self.tolerance is None:
             return "n/a"
-        unit = " pt" if metric_kind(self.metric) == "accuracy" else "%"
+        unit = " pt" if self.kind == "proportion" else "%"
         return f"{self.tolerance * 100:g}{unit}"
 
     @property
     def change(self) -> str:
         if self.base is None or self.new is None:
             return "n/a"
-        if metric_kind(self.metric) == "accuracy":
+        if self.kind == "proportion":
             return f"{(self.new - self.base) * 100:+.2f} pt"
         if self.base == 0:
             return "0" if self.new == 0 else f"{self.new - self.base:+.4g}"
@@ -149,10 +145,11 @@ class Comparison:
     base_device: str | None
     new_device: str | None
     diverged: list[str] = field(default_factory=list)  # "record: diverged at step k" for NEW's diverged records
+    undeclared: list[str] = field(default_factory=list)  # metric names reported but declared in neither file
 
     @property
     def same_device(self) -> bool:
-        """Throughput is gated only between runs on one known device class."""
+        """Per-device metrics are gated only between runs on one known device class."""
         return self.base_device is not None and self.base_device == self.new_device
 
     @property
@@ -165,7 +162,7 @@ class Comparison:
 
 
 def load_results(path: str | Path) -> dict:
-    """Read and check a results JSON (a file, or a directory holding `results.json`)."""
+    """Read and check a results JSON (a file, or a directory holding `results.json`) and its declarations."""
     path = Path(path)
     if path.is_dir():
         path = path / RESULTS_FILE
@@ -182,9 +179,39 @@ def load_results(path: str | Path) -> dict:
     if not isinstance(data, dict):
         raise BenchmarkError(f"{path}: expected a JSON object at the top level")
     version = data.get("schema_version")
+    if version == 1:
+        raise BenchmarkError(f"{path}: schema_version 1 predates metric declarations; regenerate it with "
+                             "python -m benchmarks.run")
     if version != SCHEMA_VERSION:
         raise BenchmarkError(f"{path}: schema_version {version!r} is not supported (expected {SCHEMA_VERSION})")
+    _declarations(data, path)
     return data
+
+
+def _declarations(data: dict, path: Path | str) -> dict[str, Metric]:
+    """The results' `metrics` section as name -> Metric; one error names the file and a bad declaration."""
+    section = data.get("metrics")
+    if not isinstance(section, dict):
+        raise BenchmarkError(f"{path}: 'metrics' must be an object of metric declarations")
+    declared = {}
+    for name, values in section.items():
+        try:
+            declared[name] = _declaration(name, values)
+        except (TypeError, ValueError) as error:
+            raise BenchmarkError(f"{path}: declaration of metric {name!r} is invalid: {error}") from None
+    return declared
+
+
+def _declaration(name: str, values: object) -> Metric:
+    """One `metrics` entry as a Metric; TypeError or ValueError says what is wrong with it."""
+    if not isinstance(values, dict):
+        raise TypeError(f"expected an object, got {values!r}")
+    metric = Metric.from_dict(values)
+    if metric.name != name:
+        raise ValueError(f"it is named {metric.name!r}")
+    if metric.tolerance is not None and (isinstance(metric.tolerance, bool) or not math.isfinite(metric.tolerance)):
+        raise ValueError(f"tolerance must be a finite number or null, got {metric.tolerance!r}")
+    return metric
 
 
 def _records_by_key(data: dict, path: Path | str) -> dict[RecordKey, dict]:
@@ -225,33 +252,36 @@ def _device_class(data: dict) -> str | None:
     return device.get("class") if isinstance(device, dict) else None
 
 
-def _status(name: str, base: float | None, new: float | None, tolerance: float | None, same_device: bool) -> str:
-    kind = metric_kind(name)
+def _status(declaration: Metric | None, base: float | None, new: float | None, tolerance: float | None,
+            same_device: bool) -> Status:
+    """Gate one value by its declaration (None: undeclared) and tolerance (None: not gated); see the module table."""
     if tolerance is None or base is None or new is None:
         return "not gated"
-    if kind == "throughput" and not same_device:
+    if declaration is not None and declaration.per_device and not same_device:
         return "other device"
     if math.isnan(new):
         return "ok" if math.isnan(base) else "REGRESSED"
-    if kind == "accuracy":
-        regressed = new < base - tolerance
-    elif kind == "memory":
-        regressed = new > base * (1 + tolerance)
-    elif kind == "throughput":
-        regressed = new < base * (1 - tolerance)
-    else:
-        regressed = abs(new - base) > tolerance * abs(base)
+    allowance = tolerance if declaration is not None and declaration.kind == "proportion" else tolerance * abs(base)
+    better = "neither" if declaration is None else declaration.better
+    if better == "higher":
+        regressed = new < base - allowance
+    elif better == "lower":
+        regressed = new > base + allowance
+    else:  # no direction: only a --tolerance override gates it, both ways
+        regressed = abs(new - base) > allowance
     return "REGRESSED" if regressed else "ok"
 
 
 def compare(
     base: dict, new: dict, tolerances: Tolerances | None = None, *, base_name: str = "BASE", new_name: str = "NEW"
 ) -> Comparison:
-    """Match BASE and NEW records and gate every shared metric (see the module docstring).
+    """Match BASE and NEW records and gate every shared metric by its declaration (see the module docstring).
 
-    `base_name`/`new_name` (usually the file paths) name the input in errors about a malformed record.
+    `base_name`/`new_name` (usually the file paths) name the input in errors about a malformed record or
+    declaration.
     """
     tolerances = tolerances or Tolerances()
+    declared = _declarations(base, base_name) | _declarations(new, new_name)  # NEW's declaration wins
     base_records = _records_by_key(base, base_name)
     new_records = _records_by_key(new, new_name)
     comparison = Comparison([], [], [], _device_class(base), _device_class(new))
@@ -259,6 +289,9 @@ def compare(
     diverged = {key for key, record in new_records.items() if record.get("status", "ok") == "diverged"}
     comparison.diverged.extend(f"{_label(key)}: diverged at step {new_records[key].get('diverged_at_step')}"
                                for key in new_records if key in diverged)
+    reported = dict.fromkeys(name for records in (base_records, new_records)
+                             for record in records.values() for name in record["metrics"])
+    comparison.undeclared.extend(name for name in reported if name not in declared)
     for key, base_record in base_records.items():
         label = _label(key)
         if key not in new_records:
@@ -272,9 +305,13 @@ def compare(
             if new_value is None and base_value is not None:
                 missing.append(f"{label}: {name}")
                 continue
+            declaration = declared.get(name)
             tolerance = tolerances.for_metric(name)
-            status = _status(name, base_value, new_value, tolerance, comparison.same_device)
-            rows.append(Row(label, name, base_value, new_value, tolerance, status))
+            if tolerance is None and declaration is not None:
+                tolerance = declaration.tolerance
+            status = _status(declaration, base_value, new_value, tolerance, comparison.same_device)
+            kind = None if declaration is None else declaration.kind
+            rows.append(Row(label, name, kind, base_value, new_value, tolerance, status))
         extra.extend(f"{label}: {name}" for name in new_metrics if name not in base_metrics)
     extra.extend(_label(key) for key in new_records if key not in base_records)
     return comparison
@@ -288,7 +325,7 @@ def _number(value: float | None) -> str:
 
 
 def format_comparison(comparison: Comparison) -> str:
-    """One side-by-side table per record, then the regressions, the device note and what is missing or extra."""
+    """One side-by-side table per record, then the regressions, device note, missing, extra and undeclared."""
     lines = []
     for record in dict.fromkeys(row.record for row in comparison.rows):
         table = tabulate(
@@ -309,14 +346,18 @@ def format_comparison(comparison: Comparison) -> str:
     lines += [f"REGRESSED {item}" for item in comparison.diverged]
     if not comparison.same_device:
         lines.append(
-            f"Throughput not gated: device class {comparison.base_device!r} (base) vs {comparison.new_device!r} (new)."
+            f"Per-device metrics not gated: device class {comparison.base_device!r} (base) vs "
+            f"{comparison.new_device!r} (new)."
         )
     lines += [f"Missing in new: {item}" for item in comparison.missing]
     lines += [f"Only in new: {item}" for item in comparison.extra]
+    lines += [f"Undeclared: {name} (declared in neither file; gated only by --tolerance)"
+              for name in comparison.undeclared]
     lines.append(
         f"{len(comparison.regressions) + len(comparison.diverged)} regression(s) "
         f"({len(comparison.diverged)} diverged case(s)), {len(comparison.missing)} missing, "
-        f"{len(comparison.extra)} extra, {len(comparison.rows)} metric(s) compared."
+        f"{len(comparison.extra)} extra, {len(comparison.undeclared)} undeclared, "
+        f"{len(comparison.rows)} metric(s) compared."
     )
     return "\n".join(lines)
 
@@ -326,17 +367,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks.compare",
         description="Compare two benchmark results and exit non-zero on a regression past tolerance.",
         epilog=(
-            f"Default tolerances: accuracy {DEFAULT_TOLERANCES['accuracy']} absolute, memory "
-            f"{DEFAULT_TOLERANCES['memory']} relative, throughput {DEFAULT_TOLERANCES['throughput']} relative (same "
-            "device class only); other metrics are shown, not gated. "
-            "Exit status: 0 no regression, 1 regression or missing metric, 2 bad input."
+            "Each metric is gated by its declaration in the results (kind, better direction, tolerance; NEW's, "
+            "else BASE's); per-device metrics only between runs on the same device class; undeclared metrics "
+            "are listed, not gated. Exit status: 0 no regression, 1 regression or missing metric, 2 bad input."
         ),
     )
     parser.add_argument("base", help="baseline results.json or result directory")
     parser.add_argument("new", help="new results.json or result directory")
     parser.add_argument(
         "--tolerance", action="append", default=[], metavar="METRIC=VALUE",
-        help="tolerance for a metric name or glob (accuracy: absolute fraction; others: relative); repeatable",
+        help="tolerance for a metric name or glob in place of its declaration's (proportions: absolute "
+             "fraction; others: relative); gates both ways a metric with no better direction; repeatable",
     )
     parser.add_argument(
         "--allow-missing", action="store_true", help="list metrics/records missing from NEW without failing"

@@ -1,5 +1,6 @@
 """What every suite shares within one invocation: the resolved config, the device, the output folder,
-the tracker, the prepared datasets and the models the accuracy suite trained (for the act suite to reuse).
+the tracker, the prepared datasets and the models the accuracy suite trained (for the act suite to reuse),
+and the few helpers that turn a (task, arm) into what a suite builds: its model config and training settings.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from hrm.config import ModelConfig
 from tasks.base import Task
 from tasks.dataset import PuzzleDataset
 from tasks.registry import get_task
-
-Record = dict[str, Any]
 
 
 @dataclass
@@ -64,7 +63,7 @@ _PREPARED: dict[tuple, PreparedTask] = {}
 
 def prepare_task(config: RunConfig, name: str) -> PreparedTask:
     """Task `name` at the config's scale with both splits, built once per process (and cached on disk)."""
-    task_config = config.tasks[name]
+    task_config = config.task_config(name)
     cache = Path(config.train.cache_dir) if config.train.cache_dir else None
     key = (name, repr(task_config), config.train.data_seed, str(cache))
     if key not in _PREPARED:
@@ -76,18 +75,12 @@ def prepare_task(config: RunConfig, name: str) -> PreparedTask:
     return _PREPARED[key]
 
 
-def case_model_config(config: RunConfig, arm: str, dataset: PuzzleDataset) -> ModelConfig:
-    """The arm's ModelConfig for a task: the shared model sized to the dataset's vocabulary, sequence and
-    puzzle identifiers, then the arm's registry defaults, then the explicit overrides for the arm."""
+def case_model_config(config: RunConfig, task: str, arm: str, dataset: PuzzleDataset) -> ModelConfig:
+    """The arm's resolved ModelConfig for `task` (see benchmarks.config), sized to the dataset's vocabulary,
+    sequence length and puzzle identifiers."""
     meta = dataset.metadata
-    shared = config.model.replace(
-        vocab_size=int(meta["vocab_size"]), seq_len=int(meta["seq_len"]),
-        num_puzzle_identifiers=int(meta["num_puzzle_identifiers"]),
-    )
-    try:
-        return config.model_for(arm, shared)
-    except ValueError as error:
-        raise BenchmarkError(f"arm {arm!r}: {error}") from error
+    return config.model_for(arm, task, {"vocab_size": int(meta["vocab_size"]), "seq_len": int(meta["seq_len"]),
+                                        "num_puzzle_identifiers": int(meta["num_puzzle_identifiers"])})
 
 
 def train_settings(config: RunConfig, task: str) -> TrainSettings:
@@ -95,7 +88,7 @@ def train_settings(config: RunConfig, task: str) -> TrainSettings:
     train = config.train_for(task)
     return TrainSettings(
         optim=config.optim_for(task), batch_size=train.batch_size, steps=train.steps, eval_interval=train.eval_interval,
-        eval_mode=train.eval_mode, eval_max_segments=train.eval_max_segments,
+        eval_mode=train.eval_mode, eval_halt_max_steps=train.eval_halt_max_steps,
         checkpoint_interval=train.checkpoint_interval, log_interval=train.log_interval,
         early_stop_exact_accuracy=train.early_stop_exact_accuracy, progress=train.progress,
     )

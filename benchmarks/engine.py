@@ -3,10 +3,11 @@ model interface (`initial_carry`, `train_segment`, `evaluate`, `on_optimizer_ste
 
     outcome = train(model, train_set, test_set, task, settings, seed=0, device=device, checkpoint_dir=dir)
 
-Each step runs one segment for every slot, backpropagates, sets the warm-up + constant learning rate
-(`hrm.optim`) and steps the optimisers. At checkpoint boundaries (every `checkpoint_interval` steps, or every
-evaluation) the engine saves model, optimisers, RNG states, sampler position and curves, and restarts the ACT
-carry, so the checkpoint needs no carry and a resumed run replays exactly what an uninterrupted one does.
+Each step sets the warm-up + constant learning rate (`hrm.optim`), then runs one segment for every slot,
+backpropagates and steps the optimisers in `hrm.training.training_step`, the one step every caller uses. At
+checkpoint boundaries (every `checkpoint_interval` steps, or every evaluation) the engine saves the
+`TrainingState` (model, optimisers, RNG states, sampler position and curves) and restarts the ACT carry,
+so the checkpoint needs no carry and a resumed run replays exactly what an uninterrupted one does.
 
 A non-finite loss or gradient ends the run as diverged at that step (`TrainOutcome.diverged_at`): nothing
 is evaluated, so a diverged run can never be read as an accuracy. The check stays on the device and is read
@@ -21,7 +22,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +30,17 @@ import torch
 from tqdm import tqdm
 
 from benchmarks.errors import BenchmarkError
-from benchmarks.evaluation import Evaluation, evaluate_split, to_device
+from benchmarks.evaluation import Evaluation, evaluate_split, evaluation_budget, to_device
+from benchmarks.training_state import CHECKPOINT, MetricWindow, Series, TrainingState
 from hrm.config import OptimConfig
 from hrm.interface import ReasoningModel
 from hrm.optim import build_optimizers, set_learning_rates
+from hrm.training import training_step
 from tasks.base import Task
 from tasks.dataset import PuzzleDataset, train_batches
-from tasks.files import atomic_path
 
-CHECKPOINT = "checkpoint.pt"
 _OPERATIONAL = ("progress", "bar", "name")  # TrainSettings fields that do not change what a run computes
 OnEval = Callable[[int, dict[str, float]], None]
-Series = dict[str, list[tuple[int, float]]]
 
 
 @dataclass
@@ -52,7 +52,7 @@ class TrainSettings:
     steps: int
     eval_interval: int
     eval_mode: str
-    eval_max_segments: int
+    eval_halt_max_steps: int
     checkpoint_interval: int
     log_interval: int
     early_stop_exact_accuracy: float
@@ -82,14 +82,6 @@ class TrainOutcome:
         return self.diverged_at is not None
 
 
-def evaluation_segments(model_config, eval_max_segments: int) -> int:
-    """The inference segment budget of an arm: 1 for a single-pass arm (Mmax 1), else `eval_max_segments`
-    (train.eval_max_segments) or, when that is 0, the Mmax it trained with. Every suite evaluates with it."""
-    if model_config.halt_max_steps == 1:
-        return 1
-    return eval_max_segments or model_config.halt_max_steps
-
-
 class _DivergenceWatch:
     """The first step with a non-finite loss or gradient, tracked on the device (0 = none yet)."""
 
@@ -114,43 +106,6 @@ def case_settings(settings: TrainSettings) -> dict:
     """The training settings that determine what a run computes (for checkpoints and --resume checks)."""
     values = dataclasses.asdict(settings)
     return {key: value for key, value in values.items() if key not in _OPERATIONAL}
-
-
-def settings_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
-    """`key: saved -> current` for every (nested) setting that differs between two settings dicts."""
-    differences = []
-    for key in sorted(set(saved) | set(current)):
-        old, new = saved.get(key, "<unset>"), current.get(key, "<unset>")
-        if isinstance(old, dict) and isinstance(new, dict):
-            differences += settings_differences(old, new, f"{prefix}{key}.")
-        elif old != new:
-            differences.append(f"{prefix}{key}: {old!r} -> {new!r}")
-    return differences
-
-
-@dataclass
-class _Window:
-    """Training metrics summed since the last log point (kept as tensors: no device sync per step)."""
-
-    sums: dict[str, torch.Tensor | float] = field(default_factory=dict)
-    steps: int = 0
-
-    def add(self, loss: torch.Tensor, metrics: dict[str, torch.Tensor]) -> None:
-        for key, value in {"loss": loss.detach(), **metrics}.items():
-            self.sums[key] = self.sums.get(key, 0.0) + value.float()
-        self.steps += 1
-
-    def state(self) -> dict:
-        return {"sums": {key: float(value) for key, value in self.sums.items()}, "steps": self.steps}
-
-    def means(self) -> dict[str, float]:
-        """train_loss per step, and each metric averaged over the examples that halted in the window."""
-        sums = self.state()["sums"]
-        count = sums.pop("count", 0.0)
-        means = {"train_loss": sums.pop("loss", 0.0) / max(self.steps, 1)}
-        if count:
-            means.update({f"train_{key}": value / count for key, value in sums.items()})
-        return means
 
 
 def seed_everything(seed: int) -> None:
@@ -184,10 +139,10 @@ def train(
     optimizers = build_optimizers(model, settings.optim)
     parameters = [p for group in optimizers for g in group.param_groups for p in g["params"]]
     identity = {"train": case_settings(settings), "seed": seed, **(case or {})}
-    progress = _Progress()
+    progress = TrainingState(identity)
     path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
     if resume and path is not None and path.exists():
-        progress = _load(path, model, optimizers, identity)
+        progress = TrainingState.load(path, model, optimizers, identity)
     watch = _DivergenceWatch(device, progress.diverged_at)
     step, series, window = progress.step, progress.series, progress.window
     model.train()
@@ -201,7 +156,7 @@ def train(
     def save_checkpoint() -> None:
         """Bring `progress` up to the loop's step and window (`series` is the same object) and save it."""
         progress.step, progress.window, progress.diverged_at = step, window, diverged_at
-        _save(path, model, optimizers, progress, identity)
+        progress.save(path, model, optimizers)
 
     while step < settings.steps and not progress.early and diverged_at is None:
         started = time.perf_counter()
@@ -209,15 +164,10 @@ def train(
         batch = to_device(batch_np, device)
         if carry is None:
             carry = model.initial_carry(batch)
-        carry, output = model.train_segment(carry, batch)
-        output.loss.backward()
         step += 1
-        watch.check(step, output.loss, parameters)
         set_learning_rates(optimizers, step, settings.optim)
-        for optimizer in optimizers:
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-        model.on_optimizer_step()
+        carry, output = training_step(model, optimizers, carry, batch,
+                                      on_backward=lambda loss, step=step: watch.check(step, loss, parameters))
         window.add(output.loss, output.metrics)
         elapsed = time.perf_counter() - started
         progress.wall += elapsed
@@ -241,7 +191,7 @@ def train(
                             samples_s=f"{settings.batch_size / max(elapsed, 1e-9):.0f}")
             threshold = settings.early_stop_exact_accuracy
             progress.early = threshold > 0 and means.get("train_exact_accuracy", 0.0) >= threshold
-            window = _Window()
+            window = MetricWindow()
         if evaluate_now or step == settings.steps or progress.early:
             evaluation, evaluated_at = _evaluate(model, test_set, task, settings, device), step
             for name, value in evaluation.metrics.items():
@@ -268,9 +218,9 @@ def train(
 
 def _evaluate(model: ReasoningModel, dataset: PuzzleDataset, task: Task, settings: TrainSettings,
               device: torch.device) -> Evaluation:
-    """The test evaluation at the arm's inference budget (`evaluation_segments`)."""
+    """The test evaluation at the arm's inference budget (`evaluation_budget`)."""
     return evaluate_split(model, dataset, task, batch_size=settings.batch_size,
-                          max_segments=evaluation_segments(model.config, settings.eval_max_segments),
+                          halt_max_steps=evaluation_budget(model.config, settings.eval_halt_max_steps),
                           mode=settings.eval_mode, device=device)
 
 
@@ -289,69 +239,3 @@ def _batches(dataset: PuzzleDataset, batch_size: int, seed: int, epoch: int, pos
                 "lower train.batch_size or raise the task's training size"
             )
         epoch, position = epoch + 1, 0
-
-
-@dataclass
-class _Progress:
-    """Where a run stands: what a checkpoint saves besides the model and optimisers."""
-
-    step: int = 0
-    epoch: int = 0
-    position: int = 0
-    wall: float = 0.0
-    series: Series = field(default_factory=dict)
-    early: bool = False
-    window: _Window = field(default_factory=_Window)
-    diverged_at: int | None = None
-
-
-def _save(path: Path, model: ReasoningModel, optimizers: list[torch.optim.Optimizer], progress: _Progress,
-          identity: dict) -> None:
-    """Model, optimisers, RNG states, sampler position, curves and the run's settings; written atomically."""
-    state = {
-        "model": model.state_dict(),
-        "optimizers": [optimizer.state_dict() for optimizer in optimizers],
-        "step": progress.step, "epoch": progress.epoch, "position": progress.position, "wall": progress.wall,
-        "series": progress.series, "early": progress.early, "window": progress.window.state(),
-        "diverged_at": progress.diverged_at, "settings": identity,
-        "rng": {
-            "python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
-        },
-    }
-    with atomic_path(path) as temporary:
-        torch.save(state, temporary)
-
-
-def _load(path: Path, model: ReasoningModel, optimizers: list[torch.optim.Optimizer], identity: dict) -> _Progress:
-    """Restore a checkpoint saved by `_save` with the same settings; BenchmarkError otherwise."""
-    afresh = f"delete it to start that case afresh (rm {path})"
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as error:  # a truncated or overwritten file fails in zipfile, pickle or torch itself
-        reason = str(error).split(". ")[0]  # torch's own explanation runs to several sentences
-        raise BenchmarkError(f"checkpoint {path} is corrupted or truncated ({type(error).__name__}: {reason}); "
-                             f"{afresh}") from None
-    if not isinstance(state, dict) or "settings" not in state:
-        raise BenchmarkError(f"checkpoint {path} was not written by this version of the engine; {afresh}")
-    differences = settings_differences(state["settings"], identity)
-    if differences:
-        raise BenchmarkError(f"cannot resume from {path}: it was trained with other settings "
-                             f"({'; '.join(differences)}); resume with the same settings, or {afresh}")
-    try:
-        model.load_state_dict(state["model"])
-        for optimizer, saved in zip(optimizers, state["optimizers"], strict=True):
-            optimizer.load_state_dict(saved)
-        rng = state["rng"]
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        torch.set_rng_state(rng["torch"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        series = {name: [tuple(point) for point in points] for name, points in state["series"].items()}
-        window = _Window(dict(state["window"]["sums"]), state["window"]["steps"])
-        return _Progress(state["step"], state["epoch"], state["position"], state["wall"], series, state["early"],
-                         window, state["diverged_at"])
-    except (RuntimeError, KeyError, ValueError, TypeError) as error:
-        raise BenchmarkError(f"checkpoint {path} does not fit this model ({type(error).__name__}: {error}); "
-                             f"{afresh}") from None

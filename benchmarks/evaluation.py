@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hrm.config import ModelConfig
 from hrm.interface import EvalMode, ReasoningModel
 from tasks.base import Task
 from tasks.dataset import PuzzleDataset, test_batches
@@ -18,9 +19,18 @@ class Evaluation:
 
     predictions: np.ndarray  # [examples, seq_len] token ids at each example's final segment
     q_halt_logits: np.ndarray  # [examples] halting logit at the final segment
-    steps: np.ndarray  # [examples] segments each example used
+    segments: np.ndarray  # [examples] segments each example used
     correct: np.ndarray  # [examples] bool: every supervised token right
     metrics: dict[str, float]  # task.score's metrics plus mean_segments and q_halt_accuracy
+
+
+def evaluation_budget(model_config: ModelConfig, eval_halt_max_steps: int = 0) -> int:
+    """The inference segment budget of an arm, the one rule every suite evaluates with: 1 for a single-pass
+    arm (halt_max_steps 1), else `eval_halt_max_steps` (train.eval_halt_max_steps) or, when that is 0, the
+    halt_max_steps it trained with."""
+    if model_config.halt_max_steps == 1:
+        return 1
+    return eval_halt_max_steps or model_config.halt_max_steps
 
 
 def to_device(batch: dict[str, np.ndarray], device: torch.device) -> dict[str, torch.Tensor]:
@@ -45,7 +55,7 @@ def evaluate_split(
     task: Task,
     *,
     batch_size: int,
-    max_segments: int,
+    halt_max_steps: int,
     mode: EvalMode,
     device: torch.device,
 ) -> Evaluation:
@@ -56,16 +66,16 @@ def evaluate_split(
     """
     was_training = model.training
     model.eval()
-    predictions, logits, steps = [], [], []
+    predictions, logits, segments = [], [], []
     for batch, real in test_batches(dataset, batch_size):
-        output = model.evaluate(to_device(batch, device), max_segments=max_segments, mode=mode)
+        output = model.evaluate(to_device(batch, device), halt_max_steps=halt_max_steps, mode=mode)
         predictions.append(output.predictions[:real])
         logits.append(output.q_halt_logits[:real].float())
-        steps.append(output.steps[:real])
+        segments.append(output.segments[:real])
     model.train(was_training)
     predicted = torch.cat(predictions).cpu().numpy()
     q_halt = torch.cat(logits).cpu().numpy()
-    used = torch.cat(steps).cpu().numpy()
+    used = torch.cat(segments).cpu().numpy()
     correct = exact_correct(dataset, predicted)
     metrics = {name: float(value) for name, value in task.score(dataset, predicted, q_halt).items()}
     metrics["mean_segments"] = float(used.mean())

@@ -1,4 +1,9 @@
-"""The results JSON (schema_version 1, read by `benchmarks.compare` and the report) and its provenance."""
+"""The results JSON (schema_version 2, read by `benchmarks.compare` and the report) and its provenance.
+
+Schema 2: provenance (run name, time, git commit, device, versions, command), the resolved settings
+(`config`), `metrics` (every metric's declaration, `tasks.metric.Metric.to_dict`, keyed by name) and
+`records` (`benchmarks.record.Record.to_dict`).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from typing import Any
 
 import torch
 
+from benchmarks.record import Record
 from tasks.files import write_text_atomic
+from tasks.metric import Metric
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_FILE = "results.json"
 _PACKAGES = ("numpy", "mlflow-skinny", "optuna", "pandas")
 
@@ -63,7 +70,7 @@ def versions() -> dict[str, str | None]:
 
 
 def build_results(*, run_name: str, scale: str, suites: list[str], device: torch.device, config: dict[str, Any],
-                  mlflow: dict[str, Any], records: list[dict[str, Any]]) -> dict[str, Any]:
+                  mlflow: dict[str, Any], metrics: dict[str, Metric], records: list[Record]) -> dict[str, Any]:
     """The results document in the agreed schema."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -77,7 +84,8 @@ def build_results(*, run_name: str, scale: str, suites: list[str], device: torch
         "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]),
         "config": config,
         "mlflow": mlflow,
-        "records": records,
+        "metrics": {name: metric.to_dict() for name, metric in metrics.items()},
+        "records": [record.to_dict() for record in records],
     }
 
 

@@ -19,18 +19,19 @@ from pathlib import Path
 import torch
 
 from benchmarks import run_folder
-from benchmarks.config import SCALES, SUITES, RunConfig, resolve
+from benchmarks.config import RunConfig, resolve, scales
 from benchmarks.context import SuiteContext, prepare_task, resolve_device
 from benchmarks.errors import BenchmarkError
 from benchmarks.plan import describe_plan
+from benchmarks.record import Record
 from benchmarks.report import write_report
 from benchmarks.results import build_results, device_info, git_commit, write_results
-from benchmarks.suites import accuracy, act, memory, throughput
+from benchmarks.suites import SUITES
 from benchmarks.tracking import Tracker, flatten, resolve_tracking_uri
 from hrm.errors import ConfigError
 from tasks.base import TaskError
+from tasks.metric import Metric, declarations
 
-SUITE_MODULES = {"accuracy": accuracy, "memory": memory, "throughput": throughput, "act": act}
 EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
 
 
@@ -45,14 +46,16 @@ def parser() -> argparse.ArgumentParser:
         epilog="Tracking store: $MLFLOW_TRACKING_URI when set, else sqlite:///<parent of --out>/mlflow.db "
                "(open it with: mlflow ui --backend-store-uri sqlite:///results/mlflow.db). "
                "Overridable keys: model.<field>, arm.<arm>.<field>, optim.<field>, train.<field>, "
-               "optim.<task>.<field>, train.<task>.<field>, memory.<field>, throughput.<field>, act.<field>, "
-               "task.<task>.<field> (see benchmarks/config.py). --set train.workers=K trains K accuracy cases at "
-               "once in separate processes. Exit status: 0 done; 2 bad input (one error line); 3 done, but a "
+               "optim.<task>.<field>, train.<task>.<field>, task.<task>.<field> and <suite>.<field> for "
+               f"{', '.join(name for name, suite in SUITES.items() if suite.settings_class)} (see "
+               "benchmarks/config.py; --dry-run shows every resolved setting and where it came from). "
+               "--set train.workers=K trains K accuracy cases at once in separate processes. "
+               "Exit status: 0 done; 2 bad input (one error line); 3 done, but a "
                "training case diverged (its record says at which step; every other result is written); 130 "
                "interrupted (the finished records are written; continue with --resume).",
     )
     p.add_argument("--suite", default="all", choices=("all", *SUITES), help="which suite to run (default: all)")
-    p.add_argument("--scale", default="cpu", choices=SCALES,
+    p.add_argument("--scale", default="cpu", choices=scales(),
                    help="smoke: seconds, for CI; cpu: < 30 min on 2 cores, shows learning; paper: the paper's "
                         "sizes, needs a GPU (default: cpu)")
     p.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks (default: {','.join(TASKS)})")
@@ -177,7 +180,8 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
     run_name = out_dir.name
     tracker = Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts")
     started = time.perf_counter()
-    records: list = []
+    records: list[Record] = []
+    metrics: dict[str, Metric] = {}
     walls: dict[str, float] = {}
     interrupted: BaseException | None = None
     with tracker.run(run_name, tags={"scale": args.scale, "suites": ",".join(suites)}) as parent:
@@ -188,9 +192,12 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
         ctx = SuiteContext(config, tasks, arms, seeds, device, out_dir, tracker, parent, resume=args.resume)
         try:
             ctx.data_notes = _prepare_data(config, tasks)
+            metrics = _declared_metrics(config, suites, tasks)
             for suite in suites:
                 suite_started = time.perf_counter()
-                for record in SUITE_MODULES[suite].run(ctx):
+                for record in SUITES[suite].run(ctx):
+                    if not isinstance(record, Record):
+                        raise BenchmarkError(f"suite {suite!r} yielded {type(record).__name__}, not a Record")
                     records.append(record)
                 walls[f"{suite}_wall_s"] = time.perf_counter() - suite_started
         except (Terminated, KeyboardInterrupt) as stop:
@@ -200,12 +207,13 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
             walls["wall_s"] = time.perf_counter() - started
             records = _in_plan_order(records, suites, tasks, arms, seeds)
             results, report = _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records,
-                                     ctx, walls, digest)
+                                     metrics, ctx, walls, digest)
         parent.log_metrics(walls)
         for path in (report, out_dir / "results.json", *sorted(out_dir.glob("*.png"))):
             parent.log_artifact(path)
     if tracker.error:  # written again so the files say that tracking failed part-way
-        _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, ctx, walls, digest)
+        _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, metrics, ctx, walls,
+               digest)
         print(f"warning: MLflow tracking failed; results are complete without it: {tracker.error}", file=sys.stderr)
     if interrupted is not None:
         print(f"interrupted ({interrupted or 'Ctrl-C'}): the {len(records)} records finished so far are in "
@@ -215,11 +223,11 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
                        if name != "wall_s")
     print(f"{len(records)} records in {walls['wall_s']:.1f} s ({timing})\nreport:  {report}\n"
           f"results: {out_dir / 'results.json'}\nmlflow:  {tracker.tracking_uri} (run {parent.run_id})")
-    diverged = [record for record in records if record.get("status") == "diverged" and record["seed"] is not None]
+    diverged = [record for record in records if record.diverged and record.seed is not None]
     if diverged:
         for record in diverged:
-            print(f"DIVERGED: {record['suite']} {record['task']} / {record['arm']} / seed {record['seed']} at step "
-                  f"{record['diverged_at_step']}", file=sys.stderr)
+            print(f"DIVERGED: {record.suite} {record.task} / {record.arm} / seed {record.seed} at step "
+                  f"{record.diverged_at_step}", file=sys.stderr)
         return EXIT_DIVERGED
     return EXIT_OK
 
@@ -237,23 +245,33 @@ def _prepare_data(config: RunConfig, tasks: list[str]) -> list[str]:
     return notes
 
 
-def _in_plan_order(records: list, suites: list[str], tasks: list[str], arms: list[str], seeds: list[int]) -> list:
+def _declared_metrics(config: RunConfig, suites: list[str], tasks: list[str]) -> dict[str, Metric]:
+    """The declarations of every metric the selected suites report for the selected tasks."""
+    task_objects = [prepare_task(config, task).task for task in tasks]
+    try:
+        return declarations(metric for suite in suites for metric in SUITES[suite].metrics(task_objects))
+    except ValueError as error:
+        raise BenchmarkError(str(error)) from None
+
+
+def _in_plan_order(records: list[Record], suites: list[str], tasks: list[str], arms: list[str],
+                   seeds: list[int]) -> list[Record]:
     """Records sorted by suite, task, arm and seed as selected (a seed aggregate after its seeds); records of
     one case keep the order their suite produced them in. Parallel workers finish cases in any order."""
-    def position(record: dict) -> tuple[int, int, int, int]:
-        seed = record["seed"]
-        return (suites.index(record["suite"]), tasks.index(record["task"]), arms.index(record["arm"]),
+    def position(record: Record) -> tuple[int, int, int, int]:
+        seed = record.seed
+        return (suites.index(record.suite), tasks.index(record.task), arms.index(record.arm),
                 len(seeds) if seed is None else seeds.index(seed))
 
     return sorted(records, key=position)
 
 
 def _write(out_dir: Path, run_name: str, config: RunConfig, suites: list[str], device: torch.device,
-           tracker: Tracker, parent_run_id: str | None, records: list, ctx: SuiteContext,
-           walls: dict[str, float], digest: str) -> tuple[dict, Path]:
+           tracker: Tracker, parent_run_id: str | None, records: list[Record], metrics: dict[str, Metric],
+           ctx: SuiteContext, walls: dict[str, float], digest: str) -> tuple[dict, Path]:
     mlflow = {"tracking_uri": tracker.tracking_uri, "parent_run_id": parent_run_id, "error": tracker.error}
     results = build_results(run_name=run_name, scale=config.scale, suites=suites, device=device,
-                            config=config.to_dict(), mlflow=mlflow, records=records)
+                            config=config.to_dict(), mlflow=mlflow, metrics=metrics, records=records)
     results["wall_s"] = dict(walls)
     results["settings_hash"] = digest
     results["data_notes"] = list(ctx.data_notes)

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.engine import settings_differences
 from benchmarks.errors import BenchmarkError
+from benchmarks.training_state import settings_differences
 from tasks.files import write_text_atomic
 
 MANIFEST = "run.json"
@@ -42,7 +42,8 @@ def settings_hash(settings: dict[str, Any]) -> str:
 
 def run_settings(config: dict[str, Any], selection: dict[str, Any]) -> dict[str, Any]:
     """What a run computes from: its resolved config without the operational settings, and its selection."""
-    kept = {section: dict(values) if isinstance(values, dict) else values for section, values in config.items()}
+    kept = {section: dict(values) if isinstance(values, dict) else values for section, values in config.items()
+            if section != "overrides"}  # the resolved values say what the overrides changed
     for key in OPERATIONAL_SETTINGS:
         section, _, name = key.partition(".")
         kept.get(section, {}).pop(name, None)

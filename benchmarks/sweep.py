@@ -6,8 +6,9 @@
 
 Each trial trains and evaluates one case of the accuracy suite (`benchmarks.suites.accuracy.run_case`) at
 the scale's settings with the trial's values applied as `--set` overrides (N -> H_cycles, T -> L_cycles,
-Mmax -> halt_max_steps of the swept arm, also the inference budget while train.eval_max_segments is 0,
-the default; lr -> optim.lr). Objectives:
+Mmax -> halt_max_steps of the swept arm, also the inference budget while train.eval_halt_max_steps is 0,
+the default; lr -> optim.lr). N and T are the paper's names for HRM's loops; the summary says what the two
+fields mean for the swept arm (`ArmSpec.loop_names`: for TRM, H_cycles is its T and L_cycles its n). Objectives:
 
 - `exact`: maximise test exact accuracy (TPE, seeded; median pruning on the periodic evaluations of the
   last `1 - --prune-warmup` of training);
@@ -37,8 +38,8 @@ import optuna
 import sqlalchemy
 import torch
 
-from baselines.registry import ARMS, build_arm
-from benchmarks.config import SCALES, RunConfig, resolve
+from baselines.registry import ARMS, build_arm, get_arm
+from benchmarks.config import RunConfig, parse_overrides, resolve, scales
 from benchmarks.context import case_model_config, prepare_task, resolve_device
 from benchmarks.errors import BenchmarkError
 from benchmarks.suites.accuracy import run_case
@@ -48,6 +49,7 @@ from benchmarks.sweep_tracking import TrialLogger
 from benchmarks.tracking import Tracker, resolve_tracking_uri
 from hrm.errors import ConfigError
 from tasks.base import TaskError
+from tasks.registry import TASKS
 
 # objective -> (names of the values it returns, their directions)
 OBJECTIVES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -112,7 +114,7 @@ def objective_values(objective: str, metrics: dict[str, float]) -> tuple[float, 
 
 def applications_per_segment(config: RunConfig, task: str, arm: str) -> int:
     """Block applications per segment of `arm` built for `task` exactly as the accuracy suite builds it."""
-    model_config = case_model_config(config, arm, prepare_task(config, task).train)
+    model_config = case_model_config(config, task, arm, prepare_task(config, task).train)
     return build_arm(arm, model_config).block_applications_per_segment()
 
 
@@ -164,21 +166,13 @@ def open_study(settings: SweepSettings, config: RunConfig) -> optuna.Study:
 
 def _scale_values(settings: SweepSettings, config: RunConfig) -> dict[str, int | float] | None:
     """The swept dimensions' values in the scale's resolved config (with --set), when all lie in the space."""
-    model_config = case_model_config(config, settings.arm, prepare_task(config, settings.task).train)
+    case = config.case(settings.task, settings.arm)
     values = {}
     for dimension in settings.space:
-        section, _, rest = dimension.key.partition(".")
-        name = rest.rpartition(".")[2]
-        if section in ("arm", "model"):
-            value = getattr(model_config, name)
-        elif section == "task":
-            value = getattr(config.tasks[rest.partition(".")[0]], name)
-        elif section == "train":
-            value = getattr(config.train_for(settings.task), name)
-        elif section == "optim":
-            value = getattr(config.optim_for(settings.task), name)
-        else:
-            value = getattr(getattr(config, section), name)
+        (override,) = parse_overrides([dimension.override(dimension.low)])  # where the dimension's key lands
+        section, _, name = override.target.partition(".")
+        resolved = {"model": case.model, "optim": case.optim, "train": case.train, "task": case.task_config}
+        value = getattr(resolved.get(section) or config.suite(section), name)
         if not dimension.low <= value <= dimension.high:
             return None
         values[dimension.name] = value
@@ -250,8 +244,8 @@ def _check_names(settings: SweepSettings) -> RunConfig:
     """Fail before the first trial on an unknown task or arm, or a `--set`/`--space` key or value that the
     config or the model rejects: each dimension is checked at its `probe_values`, the others at their low end."""
     config = resolve(settings.scale, settings.overrides)
-    if settings.task not in config.tasks:
-        raise BenchmarkError(f"--task {settings.task!r}: unknown task; known tasks: {', '.join(config.tasks)}")
+    if settings.task not in TASKS:
+        raise BenchmarkError(f"--task {settings.task!r}: unknown task; known tasks: {', '.join(TASKS)}")
     if settings.arm not in ARMS:
         raise BenchmarkError(f"--arm {settings.arm!r}: unknown arm; known arms: {', '.join(ARMS)}")
     lows = [d.override(d.low) for d in settings.space]
@@ -260,7 +254,7 @@ def _check_names(settings: SweepSettings) -> RunConfig:
             trial = [*lows[:index], dimension.override(value), *lows[index + 1:]]
             try:
                 probe = resolve(settings.scale, [*settings.overrides, *trial])
-                case_model_config(probe, settings.arm, prepare_task(probe, settings.task).train)  # validates it
+                case_model_config(probe, settings.task, settings.arm, prepare_task(probe, settings.task).train)
             except (BenchmarkError, ConfigError, TaskError) as error:
                 raise BenchmarkError(f"--space {dimension}: the value {value} inside the range is rejected "
                                      f"({error}); narrow the range") from None
@@ -274,6 +268,8 @@ def _header(settings: SweepSettings, tracker: Tracker) -> list[str]:
         *(f"- {key}: `{value}`" for key, value in settings.metadata.items()),
         f"- optimising: {', '.join(f'{d} {n}' for d, n in zip(directions, names, strict=True))}",
         f"- space: `{','.join(map(str, settings.space))}`",
+        "- loops of " + settings.arm + ": " + ", ".join(f"{field} is {name}" for field, name in
+                                                  get_arm(settings.arm).loop_names.items()),
         f"- storage: `{_masked(settings.storage)}`",
         f"- MLflow: `{tracker.tracking_uri}`",
     ]
@@ -308,9 +304,10 @@ def run_sweep(settings: SweepSettings) -> Path:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--task", required=True, help="task to train on, e.g. sudoku")
-    parser.add_argument("--arm", default="hrm", help="arm to tune (default: hrm)")
-    parser.add_argument("--scale", default="cpu", choices=SCALES, help="scale preset (default: cpu)")
+    arm = next(iter(ARMS))  # the registry's first arm is the model under study
+    parser.add_argument("--task", required=True, help=f"task to train on: {', '.join(TASKS)}")
+    parser.add_argument("--arm", default=arm, help=f"arm to tune: {', '.join(ARMS)} (default: {arm})")
+    parser.add_argument("--scale", default="cpu", choices=scales(), help="scale preset (default: cpu)")
     parser.add_argument("--trials", type=int, default=20, help="trials to add in this invocation (default: 20)")
     parser.add_argument("--study", help="study name; the same name resumes (default: TASK-ARM-SCALE-OBJECTIVE)")
     parser.add_argument("--storage", help="database URL (default: sqlite:///OUT/optuna.db)")

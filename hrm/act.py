@@ -109,26 +109,26 @@ class ACTModel(ReasoningModel):
 
     @torch.no_grad()
     def evaluate(
-        self, batch: Batch, max_segments: int, mode: EvalMode = "fixed", record_segments: bool = False
+        self, batch: Batch, halt_max_steps: int, mode: EvalMode = "fixed", record_segments: bool = False
     ) -> EvalOutput:
-        """Run from the initial state; `fixed`: `max_segments` segments for all, `act`: stop at the first halt.
+        """Run from the initial state; `fixed`: `halt_max_steps` segments for all, `act`: stop at the first halt.
 
-        In `act` mode an example's prediction, q_halt logit and step count freeze at its first halt; the
+        In `act` mode an example's prediction, q_halt logit and segment count freeze at its first halt; the
         batch stops once every example halted, so `segment_predictions` ([segments run, b, s]) may be shorter
-        than `max_segments`.
+        than `halt_max_steps`.
         """
         _check_batch(batch)
-        if not isinstance(max_segments, int) or max_segments < 1:
-            raise ConfigError(f"evaluate: max_segments must be an integer >= 1, got {max_segments!r}")
+        if not isinstance(halt_max_steps, int) or halt_max_steps < 1:
+            raise ConfigError(f"evaluate: halt_max_steps must be an integer >= 1, got {halt_max_steps!r}")
         if mode not in ("fixed", "act"):
             raise ConfigError(f"evaluate: mode must be 'fixed' or 'act', got {mode!r}")
         size, device = batch["inputs"].shape[0], batch["inputs"].device
         state = self.core.initial_state(size, device)
         running = torch.ones(size, dtype=torch.bool, device=device)
-        steps = torch.zeros(size, dtype=torch.int64, device=device)
+        segments = torch.zeros(size, dtype=torch.int64, device=device)
         predictions = q_final = None
         recorded = []
-        for _ in range(max_segments):
+        for _ in range(halt_max_steps):
             with _autocast(device):
                 state, logits, q_logits = self.core(state, batch)
             q_halt, q_continue = q_logits.unbind(-1)
@@ -140,14 +140,14 @@ class ACTModel(ReasoningModel):
             else:
                 predictions = torch.where(running[:, None], segment_predictions, predictions)
                 q_final = torch.where(running, q_halt, q_final)
-            steps += running
+            segments += running
             if mode == "act":
                 running = running & ~self._wants_halt(q_halt, q_continue)
                 if not running.any():
                     break
         return EvalOutput(
             predictions=predictions,
-            steps=steps,
+            segments=segments,
             q_halt_logits=q_final,
             segment_predictions=torch.stack(recorded) if record_segments else None,
         )

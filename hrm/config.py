@@ -60,6 +60,7 @@ class ModelConfig:
     ffn_multiple: int = 256  # SwiGLU width rounds up to this multiple (reference: 256; small CPU models use less)
     H_layers: int = 4
     L_layers: int = 4
+    # What each arm calls its loops: hrm.model.LOOP_NAMES (HRM's N, T), baselines.trm.LOOP_NAMES (TRM's T, n).
     H_cycles: int = 2  # N; TRM: recursions per segment (its T)
     L_cycles: int = 2  # T; TRM: latent updates per recursion (its n)
 

@@ -5,8 +5,8 @@ A training loop only ever calls these methods, so it never special-cases an arm:
     carry = model.initial_carry(batch)            # every slot starts "halted": the first segment loads the batch
     for batch in batches:
         carry, out = model.train_segment(carry, batch)   # one supervised segment for every slot
-        out.loss.backward(); optimizer steps; model.on_optimizer_step()
-    result = model.evaluate(batch, max_segments=M, mode="fixed" | "act")
+        out.loss.backward(); optimizer steps; model.on_optimizer_step()   # all four: hrm.training.training_step
+    result = model.evaluate(batch, halt_max_steps=M, mode="fixed" | "act")
 
 A batch is a dict of tensors on the model's device:
     "inputs"             [batch, seq] int64 token ids
@@ -48,10 +48,10 @@ class SegmentOutput:
 
 @dataclass
 class EvalOutput:
-    """Result of evaluating one batch with a segment budget."""
+    """Result of evaluating one batch with a segment budget (`halt_max_steps`, Mmax)."""
 
     predictions: torch.Tensor  # [batch, seq] token ids at each example's final segment
-    steps: torch.Tensor  # [batch] int64 segments each example used
+    segments: torch.Tensor  # [batch] int64 segments each example used
     q_halt_logits: torch.Tensor  # [batch] halting logit at the final segment (confidence for voting)
     segment_predictions: torch.Tensor | None = None  # [segments, batch, seq] when asked for
 
@@ -71,12 +71,14 @@ class ReasoningModel(nn.Module, abc.ABC):
 
     @abc.abstractmethod
     def evaluate(
-        self, batch: Batch, max_segments: int, mode: EvalMode = "fixed", record_segments: bool = False
+        self, batch: Batch, halt_max_steps: int, mode: EvalMode = "fixed", record_segments: bool = False
     ) -> EvalOutput:
-        """Run `batch` from the initial state for at most `max_segments` segments, without gradient.
+        """Run `batch` from the initial state for at most `halt_max_steps` segments (Mmax), without gradient.
 
-        `fixed` runs every example for exactly `max_segments` segments (the reference's evaluation);
-        `act` stops each example at its first halt decision (or at `max_segments`).
+        The budget has the name of `ModelConfig.halt_max_steps`, the Mmax a model trains with; evaluation
+        takes it as an argument so inference may run with a different Mmax (inference-time scaling).
+        `fixed` runs every example for exactly `halt_max_steps` segments (the reference's evaluation);
+        `act` stops each example at its first halt decision (or at `halt_max_steps`).
         """
 
     @abc.abstractmethod

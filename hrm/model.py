@@ -9,9 +9,14 @@ from hrm.config import ModelConfig
 from hrm.interface import Batch, RecurrentCore, State
 from hrm.layers import InputEmbedding, OutputHeads, ReasoningModule, RotaryEmbedding, trunc_normal_init_
 
+# What the paper calls the ModelConfig loop fields of HRM's core (TRM reads them as its own loops:
+# `baselines.trm.LOOP_NAMES`).
+LOOP_NAMES = {"H_cycles": "N (high-level cycles)", "L_cycles": "T (low-level steps per cycle)"}
+
 
 class HRMCore(RecurrentCore):
-    """The L module (fast, T steps per cycle) and the H module (slow, one step per cycle) over N cycles.
+    """The L module (fast, T = `L_cycles` steps per cycle) and the H module (slow, one step per cycle) over
+    N = `H_cycles` cycles.
 
     State: (z_H, z_L), each [b, p+s, d]. A reset slot starts from the fixed vectors `z_H0`, `z_L0`
     (truncated normal, std 1, cut at +-2; persistent buffers, not trained) broadcast over positions.
@@ -59,9 +64,9 @@ class HRMCore(RecurrentCore):
         return (z_H.detach(), z_L.detach()), logits, q_logits
 
     def block_applications(self) -> int:
+        """N * (T * L_layers + H_layers) blocks."""
         c = self.config
         return c.H_cycles * (c.L_cycles * c.L_layers + c.H_layers)
-
 
 
 def build_hrm(config: ModelConfig) -> ACTModel:

@@ -1,8 +1,9 @@
 """Command line for the task harnesses.
 
-    python -m tasks <task> build [--set field=value ...] [--split train|test|both] [--seed S] [--out DIR]
+    python -m tasks <task> build [--set field=value ...] [--split SPLIT|both] [--seed S] [--out DIR]
     python -m tasks <task> download --out DIR
 
+SPLIT is one of the task's `splits` (train, test; ARC also adapt); `both` is train and test.
 `build` writes each split to DIR/<split> in the reference layout (loadable by `tasks.dataset.load_dataset`
 and by the reference implementation) and prints its summary: counts, difficulty distribution, disk size.
 """
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from tasks.base import TaskError
 from tasks.dataset import disk_size, save_dataset, summarize
-from tasks.registry import get_task, task_config, task_names
+from tasks.registry import TASKS, get_task, get_task_class, task_config, task_names
 
 
 def _parse_sets(assignments: list[str]) -> dict[str, str]:
@@ -27,6 +28,16 @@ def _parse_sets(assignments: list[str]) -> dict[str, str]:
             raise TaskError(f"--set expects field=value, got {item!r}")
         overrides[field.strip()] = value.strip()
     return overrides
+
+
+def _splits(task: str, split: str) -> tuple[str, ...]:
+    """The splits `--split` names for `task` ("both": train and test); TaskError for one the task lacks."""
+    if split == "both":
+        return ("train", "test")
+    known = get_task_class(task).splits
+    if split not in known:
+        raise TaskError(f"--split {split}: {task} has no such split; its splits: {', '.join(known)} (or both)")
+    return (split,)
 
 
 def _format(name: str, summary: dict, size: int) -> str:
@@ -45,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     build = commands.add_parser("build", help="write a dataset and print its summary")
     build.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                        help="task config field (repeatable)")
-    build.add_argument("--split", choices=("train", "test", "both"), default="both")
+    every_split = dict.fromkeys(name for cls in TASKS.values() for name in cls.splits)
+    build.add_argument("--split", choices=(*every_split, "both"), default="both",
+                       help="a split of the task (ARC also has adapt), or both: train and test")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--out", type=Path, default=None, help="output folder (default data/<task>)")
     build.add_argument("--cache-dir", type=Path, default=None, help="keep generated splits here for reuse")
@@ -60,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"downloaded {args.task} data to {folder}" + (f"; build from it with {settings}" if settings else ""))
             return 0
         task = get_task(args.task, task_config(args.task, _parse_sets(args.set)))
+        splits = _splits(args.task, args.split)
         out = args.out or Path("data") / args.task
         with tempfile.TemporaryDirectory() as scratch:  # lets the train build reuse the test split it excludes
             cache = args.cache_dir or Path(scratch)
-            for split in ("train", "test") if args.split == "both" else (args.split,):
+            for split in splits:
                 dataset = task.build(split, seed=args.seed, cache_dir=cache)
                 folder = save_dataset(dataset, out / split)
                 print(_format(f"{args.task} {split} -> {folder}", summarize(dataset), disk_size(folder)))

@@ -1,11 +1,14 @@
 """The one task interface every task implements (Sudoku, Maze, ARC), and the task registry.
 
-The runner only ever calls these methods, so it never special-cases a task:
+The runner only ever calls these methods and reads these attributes, so it never special-cases a task:
 
     task = get_task("sudoku", config)                  # config: the task's own dataclass (or None for defaults)
-    train = task.build("train", seed=0, cache_dir=...) # a PuzzleDataset (tasks/dataset.py)
+    task.scales["smoke"]                               # the settings this task runs with at a scale
+    train = task.build("train", seed=0, cache_dir=...) # a PuzzleDataset (tasks/dataset.py); task.splits names all
     test = task.build("test", seed=0, cache_dir=...)
-    scores = task.score(test, predictions, confidences)   # dict of metric name -> float in [0, 1]
+    scores = task.score(test, predictions, confidences)   # dict of metric name -> value
+    task.metrics()                                     # what each of those values means (tasks/metric.py)
+    task.write_outputs(test, predictions, confidences, folder)  # files of a final evaluation (ARC: submission.json)
     grid = task.decode(test.inputs[0])
     task.draw(path, inputs, labels, prediction)            # PNG
     notes = task.data_notes(train)                         # what the build skipped or dropped, in words
@@ -14,15 +17,27 @@ The runner only ever calls these methods, so it never special-cases a task:
 from __future__ import annotations
 
 import abc
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from tasks.metric import Metric
+
 if TYPE_CHECKING:  # tasks.dataset imports TaskError from here, so only type checkers import it back
     from tasks.dataset import PuzzleDataset
 
 Split = Literal["train", "test"]
+
+# The scores every task's `score` returns: a task's `metrics` lists ACCURACIES first, its own next, COUNTS last.
+# Proportions name the count they are a fraction of, so a report can give each its n.
+ACCURACIES = (
+    Metric.proportion("exact_accuracy", "every supervised token of the example right", denominator="examples"),
+    Metric.proportion("token_accuracy", "supervised tokens predicted right", denominator="tokens"),
+)
+COUNTS = (Metric.info("examples", "count", "examples scored"),
+          Metric.info("tokens", "count", "supervised label tokens scored"))
 
 
 class TaskError(ValueError):
@@ -34,11 +49,17 @@ class Task(abc.ABC):
 
     name: ClassVar[str]
     config_class: ClassVar[type]  # the task's own config dataclass
+    # The splits `build` accepts; `python -m tasks <task> build --split` offers these.
+    splits: ClassVar[tuple[str, ...]] = ("train", "test")
+    # Scale name ("smoke", "cpu", "paper", or any scale a user adds) -> the settings this task runs with at
+    # that scale: `task.<field>` (the task's own config dataclass), `train.<field>` (the benchmarks' TrainConfig:
+    # batch_size, steps, eval_interval, ...) and `optim.<field>` (hrm.config.OptimConfig). A scale the task
+    # does not list runs with the task's defaults. The runner (benchmarks/) folds them into a run's settings.
+    scales: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
 
     def __init__(self, config: Any = None) -> None:
         self.config = config if config is not None else self.config_class()
 
-    # Vocabulary and sequence layout (reference conventions: PAD is 0, labels ignored where -100).
     @property
     @abc.abstractmethod
     def vocab_size(self) -> int: ...
@@ -46,10 +67,6 @@ class Task(abc.ABC):
     @property
     @abc.abstractmethod
     def seq_len(self) -> int: ...
-
-    pad_id: ClassVar[int] = 0
-    ignore_label_id: ClassVar[int] = -100
-    blank_identifier_id: ClassVar[int] = 0
 
     @abc.abstractmethod
     def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
@@ -60,12 +77,28 @@ class Task(abc.ABC):
     def score(
         self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
     ) -> dict[str, float]:
-        """Metrics over a whole evaluated split.
+        """Metrics over a whole evaluated split: exactly the names `metrics` declares.
 
         predictions: [examples, seq_len] predicted token ids, in the dataset's example order.
         confidences: [examples] halting logits (ARC votes with them; others may ignore them).
-        Returns fractions in [0, 1]; always includes "token_accuracy" and "exact_accuracy".
+        Returns fractions in [0, 1] and the counts they are over; always includes "exact_accuracy",
+        "token_accuracy", "examples" and "tokens".
         """
+
+    def metrics(self) -> tuple[Metric, ...]:
+        """The declaration of every score `score` returns with this config, in the order a report shows them:
+        exact_accuracy, token_accuracy, the task's own, then the counts. A task with scores of its own
+        lists them here too."""
+        return (*ACCURACIES, *COUNTS)
+
+    def write_outputs(
+        self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None, folder: Path
+    ) -> list[Path]:
+        """Files this task writes from a final test evaluation into `folder` (ARC: submission.json); returns
+        their paths, none by default. predictions: [examples, seq_len] predicted token ids in the dataset's
+        example order; confidences: [examples] halting logits (None: all equal). The runner calls it after
+        each case's final evaluation."""
+        return []
 
     @abc.abstractmethod
     def decode(self, sequence: np.ndarray) -> np.ndarray:

@@ -1,7 +1,10 @@
-"""Shared matplotlib drawing of token grids (Agg backend, PNG files); each task passes its own palette.
+"""Shared matplotlib drawing of token grids (PNG files); each task passes its own palette.
 
 `draw_grids` draws side-by-side panels (e.g. input / target / prediction) with wrong cells outlined;
 `draw_strip` draws the prediction after each segment, to show how a model's answer evolves.
+
+Figures are `matplotlib.figure.Figure` objects saved directly, never through pyplot: saving a PNG needs no
+backend, so importing or drawing leaves the caller's backend (a notebook's, say) and pyplot's figures alone.
 """
 
 from __future__ import annotations
@@ -9,17 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the non-interactive backend)
-import numpy as np  # noqa: E402
-from matplotlib.colors import ListedColormap  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from tasks.base import TaskError  # noqa: E402
-from tasks.files import save_figure_atomic  # noqa: E402
+from tasks.base import TaskError
+from tasks.files import save_figure_atomic
 
 Panel = tuple[str, np.ndarray] | tuple[str, np.ndarray, np.ndarray | None]  # (title, grid [H, W], wrong [H, W])
 
@@ -56,10 +55,8 @@ def draw_grids(
     rows = -(-len(panels) // columns)
     height = max(p[1].shape[0] for p in panels)
     width = max(p[1].shape[1] for p in panels)
-    figure, axes = plt.subplots(
-        rows, columns, squeeze=False,
-        figsize=(columns * max(width * cell_inches, 1.5), rows * (max(height * cell_inches, 1.5) + 0.4)),
-    )
+    figure = Figure(figsize=(columns * max(width * cell_inches, 1.5), rows * (max(height * cell_inches, 1.5) + 0.4)))
+    axes = figure.subplots(rows, columns, squeeze=False)
     cmap = ListedColormap(list(colors))
     for ax in axes.flat:
         ax.axis("off")
@@ -69,10 +66,7 @@ def draw_grids(
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout(rect=(0, 0, 1, 0.93) if title else None)
-    try:
-        return save_figure_atomic(figure, path, dpi=100)
-    finally:
-        plt.close(figure)
+    return save_figure_atomic(figure, path, dpi=100)
 
 
 def draw_strip(

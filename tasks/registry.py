@@ -1,13 +1,14 @@
 """Task registry: name -> Task class, one line per task.
 
 The runner and `python -m tasks` never know a task's specifics: they resolve its config with `task_config`
-(the task's defaults with `field=value` overrides, converted to each field's type and validated by the
-config itself) and build it with `get_task`.
+(the task's defaults with `field=value` overrides, converted to each field's type by `tasks.values` and
+validated by the config itself) and build it with `get_task`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +16,7 @@ from tasks.arc import ARCTask
 from tasks.base import Task, TaskError
 from tasks.maze import MazeTask
 from tasks.sudoku import SudokuTask
+from tasks.values import parse_value
 
 TASKS: dict[str, type[Task]] = {
     "maze": MazeTask,
@@ -42,29 +44,14 @@ def get_task(name: str, config: Any = None) -> Task:
 
 
 def task_config(name: str, overrides: Mapping[str, Any] | None = None) -> Any:
-    """Task `name`'s default config with `overrides` applied; string values are converted to the field's
-    type (int, float, bool, str), so command-line `field=value` pairs can be passed as they are."""
+    """Task `name`'s default config with `overrides` applied, each value converted to its field's declared
+    type by `tasks.values.parse_value`, so command-line `field=value` strings can be passed as they are."""
     config_class = get_task_class(name).config_class
-    fields = {f.name: f for f in dataclasses.fields(config_class)}
+    hints = typing.get_type_hints(config_class)
+    fields = [spec.name for spec in dataclasses.fields(config_class) if spec.init]
     changes = {}
     for key, value in (overrides or {}).items():
         if key not in fields:
             raise TaskError(f"unknown {config_class.__name__} field {key!r}; fields: {', '.join(fields)}")
-        changes[key] = _convert(config_class.__name__, key, fields[key], value)
+        changes[key] = parse_value(f"{config_class.__name__}.{key}", hints[key], value)
     return config_class(**changes)
-
-
-def _convert(owner: str, key: str, spec: dataclasses.Field, value: Any) -> Any:
-    kind = type(spec.default) if spec.default is not dataclasses.MISSING else str
-    if not isinstance(value, str) or kind is str:
-        return value
-    if kind is bool:
-        if value.lower() in ("1", "true", "yes", "on"):
-            return True
-        if value.lower() in ("0", "false", "no", "off"):
-            return False
-        raise TaskError(f"{owner}.{key} must be a boolean (true/false), got {value!r}")
-    try:
-        return kind(value)
-    except ValueError:
-        raise TaskError(f"{owner}.{key} must be {kind.__name__}, got {value!r}") from None

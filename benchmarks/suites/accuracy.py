@@ -1,6 +1,8 @@
 """Accuracy suite: train and evaluate every task x arm x seed; mean and spread over seeds.
 
-`run_case` is the unit the sweep reuses: one (task, arm, seed) trained and evaluated from a RunConfig.
+`run_case` is the unit the sweep and the act suite reuse: one (task, arm, seed) trained and evaluated from
+a RunConfig, its checkpoint, drawings and the task's own output files (e.g. ARC's submission.json) written
+into the case's folder.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from typing import Any
 import torch
 
 from baselines.registry import build_arm
-from benchmarks import engine
+from benchmarks import engine, plots
 from benchmarks.config import RunConfig
 from benchmarks.context import (
     PreparedTask,
-    Record,
     SuiteContext,
     TrainedModel,
     case_model_config,
@@ -32,10 +33,29 @@ from benchmarks.context import (
     train_settings,
 )
 from benchmarks.evaluation import to_device
+from benchmarks.record import Record
+from benchmarks.suite import Suite, markdown_table, task_figures
 from benchmarks.tracking import flatten
+from benchmarks.training_state import CHECKPOINT
 from hrm.config import ModelConfig
 from hrm.layers import count_parameters
+from tasks.base import Task
 from tasks.dataset import test_batches
+from tasks.metric import Metric
+
+# What every evaluation reports besides the task's own scores, and what this suite adds (evaluation.py).
+EVALUATION_METRICS = (
+    Metric.info("mean_segments", "value", "segments used per test example"),
+    Metric.proportion("q_halt_accuracy", "final halting logit has the sign of exact correctness", gated=False),
+)
+_OWN_METRICS = (
+    *EVALUATION_METRICS,
+    Metric.info("train_wall_s", "seconds", "time in training steps, evaluations excluded", per_device=True),
+    Metric.info("steps_trained", "count", "optimiser steps taken"),
+    Metric.info("parameters", "count", "trainable parameters (puzzle-embedding table included)"),
+    Metric.info("block_applications", "value", "block applications per test example (per segment x segments)"),
+    Metric.info("seeds", "count", "seeds that finished (seed aggregates)"),
+)
 
 
 @dataclass
@@ -52,6 +72,7 @@ class CaseResult:
     block_applications: float | None  # per test example: per segment x mean segments used (None: diverged)
     checkpoint: Path | None = None  # weights of the final model (when out_dir was given)
     images: list[tuple[str, Path]] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)  # the task's own files from the final evaluation
     diverged_at: int | None = None  # first step with a non-finite loss or gradient; no test metrics then
 
     @property
@@ -88,11 +109,11 @@ def run_case(
     if config.train.progress:
         print(f"accuracy: {task} / {arm} / seed {seed}", file=sys.stderr)
     prepared = prepare_task(config, task)
-    model_config = case_model_config(config, arm, prepared.train)
+    model_config = case_model_config(config, task, arm, prepared.train)
     engine.seed_everything(seed)
     model = build_arm(arm, model_config).to(device)
     settings = dataclasses.replace(train_settings(config, task), bar=bar, name=f"{task}/{arm}/{seed}")
-    case = {"model": dataclasses.asdict(model_config), "task": {task: dataclasses.asdict(config.tasks[task])},
+    case = {"model": dataclasses.asdict(model_config), "task": {task: dataclasses.asdict(config.task_config(task))},
             "data_seed": config.train.data_seed}
     outcome = engine.train(
         model, prepared.train, prepared.test, prepared.task, settings, seed=seed, device=device,
@@ -104,7 +125,7 @@ def run_case(
         "steps_trained": float(outcome.steps),
         "parameters": float(count_parameters(model)),
     }
-    checkpoint = out_dir / engine.CHECKPOINT if out_dir is not None else None
+    checkpoint = out_dir / CHECKPOINT if out_dir is not None else None
     if outcome.diverged:
         return CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment, None, checkpoint,
                           diverged_at=outcome.diverged_at)
@@ -113,7 +134,10 @@ def run_case(
     result = CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment,
                         metrics["block_applications"], checkpoint)
     if out_dir is not None:
-        result.images = _draw(model, prepared, outcome.evaluation.predictions[0], device, out_dir, f"{task} / {arm}")
+        evaluation = outcome.evaluation
+        result.images = _draw(model, prepared, evaluation.predictions[0], device, out_dir, f"{task} / {arm}")
+        result.outputs = prepared.task.write_outputs(prepared.test, evaluation.predictions,
+                                                     evaluation.q_halt_logits, out_dir)
     return result
 
 
@@ -124,19 +148,11 @@ def _draw(model, prepared: PreparedTask, prediction, device: torch.device, out_d
     sample = prepared.task.draw(out_dir / "sample.png", test.inputs[0], test.labels[0], prediction)
     first, _ = next(test_batches(test, 1))
     model.eval()
-    output = model.evaluate(to_device(first, device), max_segments=model.config.halt_max_steps, mode="fixed",
+    output = model.evaluate(to_device(first, device), halt_max_steps=model.config.halt_max_steps, mode="fixed",
                             record_segments=True)
     strip = prepared.task.draw_segments(out_dir / "segments.png", test.inputs[0],
                                         output.segment_predictions[:, 0].cpu().numpy())
     return [(f"{title}: first test example", sample), (f"{title}: prediction after each segment", strip)]
-
-
-def run(ctx: SuiteContext) -> Iterator[Record]:
-    """Every task x arm x seed as it finishes, and one aggregate record (seed null) per task x arm once all
-    its seeds have finished. The runner puts the records back in plan order."""
-    plan = [(task, arm, seed) for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
-    with contextlib.closing(_train_cases(ctx, plan)) as results:  # closing stops the workers on an error
-        yield from _log_cases(ctx, results)
 
 
 def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Record]:
@@ -156,8 +172,8 @@ def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Rec
             run.log_params({**flatten(dataclasses.asdict(result.model_config), "model."), "seed": seed})
             run.log_series(result.series)
             run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
-            for _, image in result.images:
-                run.log_artifact(image)
+            for path in (*(image for _, image in result.images), *result.outputs):
+                run.log_artifact(path)
             if result.diverged_at is not None:
                 run.fail(f"diverged at step {result.diverged_at}")
         group = groups.setdefault((task, arm), [])
@@ -201,13 +217,9 @@ def _train_job(job: tuple) -> CaseResult:
 def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], series: Any, status: str,
             diverged_at: int | list[list[int]] | None) -> Record:
     """A case's record (`diverged_at`: its step), or a seed aggregate's (`diverged_at`: [seed, step] pairs)."""
-    record: Record = {"suite": "accuracy", "task": result.task, "arm": result.arm, "seed": seed, "status": status,
-                      "params": model_params(result.model_config), "metrics": metrics}
-    if diverged_at is not None:
-        record["diverged_at_step"] = diverged_at
-    if series:
-        record["series"] = {name: [list(point) for point in points] for name, points in series.items()}
-    return record
+    points = {name: [list(point) for point in values] for name, values in series.items()} if series else None
+    return Record("accuracy", result.task, result.arm, seed, metrics, model_params(result.model_config), status,
+                  points, diverged_at)
 
 
 def _aggregate(cases: list[CaseResult]) -> Record:
@@ -223,3 +235,64 @@ def _aggregate(cases: list[CaseResult]) -> Record:
             metrics[f"{name}_std"] = statistics.stdev(values)
     diverged = [[case.seed, case.diverged_at] for case in cases if case.diverged_at is not None]
     return _record(cases[0], None, metrics, None, "diverged" if diverged else "ok", diverged or None)
+
+
+class AccuracySuite(Suite):
+    """Train every task x arm x seed and evaluate it on the task's test split."""
+
+    name = "accuracy"
+    title = "Accuracy"
+    note = ("Test-split metrics after training (mean ± standard deviation over seeds when there are several); "
+            "n: test examples; segments: mean segments used at evaluation; wall: training time without "
+            "evaluations.")
+
+    def run(self, ctx: SuiteContext) -> Iterator[Record]:
+        """Every task x arm x seed as it finishes, and one aggregate record (seed null) per task x arm once all
+        its seeds have finished. The runner puts the records back in plan order."""
+        plan = [(task, arm, seed) for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
+        with contextlib.closing(_train_cases(ctx, plan)) as results:  # closing stops the workers on an error
+            yield from _log_cases(ctx, results)
+
+    def metrics(self, tasks: list[Task]) -> list[Metric]:
+        scores = [metric for task in tasks for metric in task.metrics()]
+        own = [*scores, *_OWN_METRICS]
+        return [*own, *(metric.spread() for metric in own if metric.name != "seeds")]
+
+    def report(self, records: list[Record], metrics: dict[str, Metric]) -> str:
+        """One table per task, the task's own proportions as columns; a seed aggregate replaces its seeds' rows."""
+        seeds_per_case: dict[tuple, int] = {}
+        for r in records:
+            if r.seed is not None:
+                seeds_per_case[(r.task, r.arm)] = seeds_per_case.get((r.task, r.arm), 0) + 1
+        shown = [r for r in records if r.seed is None or seeds_per_case[(r.task, r.arm)] == 1]
+        own = {metric.name for metric in _OWN_METRICS}
+        tables = []
+        for task in dict.fromkeys(r.task for r in shown):
+            rows_of_task = [r for r in shown if r.task == task]
+            present = {name for r in rows_of_task for name in r.metrics}
+            columns = [name for name, metric in metrics.items() if name in present and name not in own
+                       and metric.kind == "proportion" and not name.endswith("_std")]
+            rows = []
+            for r in rows_of_task:
+                m = r.metrics
+                tail = [_cell(metrics, "examples", m), _cell(metrics, "mean_segments", m),
+                        _cell(metrics, "parameters", m), _cell(metrics, "train_wall_s", m)]
+                if r.diverged:
+                    rows.append([r.arm, r.diverged_text(), *["-"] * (len(columns) - 1), "-", "-", *tail[2:]])
+                else:
+                    rows.append([r.arm, *[_cell(metrics, name, m) for name in columns], *tail])
+            headers = ["arm", *columns, "n", "segments", "parameters", "wall"]
+            tables.append(f"**{task}**\n\n" + markdown_table(rows, headers))
+        return "\n\n".join(tables)
+
+    def figures(self, records: list[Record], directory: Path) -> list[tuple[str, Path]]:
+        return task_figures(records, directory, [("learning curves", plots.learning_curves, "learning_curves")])
+
+
+def _cell(metrics: dict[str, Metric], name: str, values: dict[str, float]) -> str:
+    """`name`'s value as declared, with its spread over seeds when the record has one."""
+    if name not in values:
+        return "-"
+    text = metrics[name].format(values[name]) if name in metrics else f"{values[name]:.4g}"
+    spread = values.get(f"{name}_std")
+    return text + (f" ± {metrics[name].format(spread)}" if spread is not None and name in metrics else "")

@@ -1,22 +1,49 @@
-"""Memory suite: activation memory of one training step per arm as T (L_cycles) and N (H_cycles) grow.
+"""Memory suite: activation memory of one training step per arm as each of its two loops grows.
 
-Bytes saved for backward are exact on any device (`hrm.memory.measure_activation_memory`); on CUDA the
-allocator peak is recorded too. The least-squares slope against T (and N) per arm shows O(1) (HRM's
-one-step gradient: slope 0) against O(T) (BPTT: positive slope).
+The two loops are the core's `L_cycles` (HRM's T, low-level steps per cycle; TRM's n, latent updates) and
+`H_cycles` (HRM's N; TRM's T, recursions); each arm's own names for them (`ArmSpec.loop_names`) are in the
+records and the report. Bytes saved for backward are exact on any device (`hrm.memory.measure_activation_memory`);
+on CUDA the allocator peak is recorded too. The least-squares slope per loop shows O(1) (HRM's one-step
+gradient: slope 0) against O(T) (BPTT: positive slope).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
-from baselines.registry import build_arm
-from benchmarks import engine
-from benchmarks.context import Record, SuiteContext, case_model_config, prepare_task
+from baselines.registry import build_arm, get_arm
+from benchmarks import engine, plots
+from benchmarks.config import check_positive
+from benchmarks.context import SuiteContext, case_model_config, prepare_task
+from benchmarks.errors import BenchmarkError
 from benchmarks.evaluation import to_device
+from benchmarks.record import Record
+from benchmarks.suite import Suite, format_metric, markdown_table, task_figures
 from hrm.memory import measure_activation_memory
+from tasks.base import Task
 from tasks.dataset import test_batches
+from tasks.metric import Metric
 
-SWEEPS = (("T", "L_cycles", "T_values"), ("N", "H_cycles", "N_values"))  # (label, ModelConfig field, MemoryConfig)
+LOOPS = ("L_cycles", "H_cycles")  # each swept with the other fixed at the arm's resolved value
+
+
+@dataclass
+class MemoryConfig:
+    """The batch measured and the values each loop is swept over."""
+
+    batch_size: int = 32
+    L_cycles_values: tuple[int, ...] = (1, 2, 4, 8)
+    H_cycles_values: tuple[int, ...] = (1, 2, 4, 8)
+
+    def __post_init__(self) -> None:
+        check_positive(self, "memory", ("batch_size",))
+        for loop in LOOPS:
+            values = getattr(self, f"{loop}_values")
+            if len(values) < 2 or min(values) < 1:
+                raise BenchmarkError(f"memory.{loop}_values needs at least two values >= 1 to fit a slope, "
+                                     f"got {values!r}")
 
 
 def slope(xs: list[float], ys: list[float]) -> float:
@@ -25,36 +52,73 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
 
 
-def run(ctx: SuiteContext) -> Iterator[Record]:
-    """Per task x arm: one record per (N, T) point, and one record with the fitted slopes."""
-    memory = ctx.config.memory
-    for task in ctx.tasks:
-        prepared = prepare_task(ctx.config, task)
-        batch = to_device(next(test_batches(prepared.test, memory.batch_size))[0], ctx.device)
-        for arm in ctx.arms:
-            base = case_model_config(ctx.config, arm, prepared.train)
-            slopes: dict[str, float] = {}
-            with ctx.tracker.run(f"memory/{task}/{arm}", parent=ctx.parent,
-                                 tags={"suite": "memory", "task": task, "arm": arm}) as run:
-                for label, field, values_name in SWEEPS:
-                    values = list(getattr(memory, values_name))
-                    points = []
-                    for value in values:
-                        model_config = base.replace(**{field: value})
-                        engine.seed_everything(0)
-                        model = build_arm(arm, model_config).to(ctx.device)
-                        measured = measure_activation_memory(model, batch)
-                        metrics = {"saved_bytes": float(measured.saved_bytes)}
-                        if measured.cuda_peak_bytes is not None:
-                            metrics["cuda_peak_bytes"] = float(measured.cuda_peak_bytes)
-                        points.append(metrics)
-                        params = {"N": model_config.H_cycles, "T": model_config.L_cycles, "sweep": label,
-                                  "batch_size": memory.batch_size}
-                        yield {"suite": "memory", "task": task, "arm": arm, "seed": None, "status": "ok",
-                               "params": params, "metrics": metrics}
-                        run.log_metrics({f"{name}_vs_{label}": v for name, v in metrics.items()}, step=value)
-                    for name in points[0]:
-                        slopes[f"slope_{name}_vs_{label}"] = slope(values, [point[name] for point in points])
-                run.log_metrics(slopes)
-            yield {"suite": "memory", "task": task, "arm": arm, "seed": None, "status": "ok",
-                   "params": {"batch_size": memory.batch_size}, "metrics": slopes}
+class MemorySuite(Suite):
+    name = "memory"
+    title = "Memory"
+    note = ("Bytes autograd saves for backward in one training step (exact), as the inner loop (L_cycles) grows "
+            "with the outer fixed, and as the outer loop (H_cycles) grows with the inner fixed; each arm's own "
+            "name for the loop is in brackets. Slopes are least-squares fits in bytes per loop iteration.")
+    settings_class = MemoryConfig
+    scales = {
+        "cpu": {"memory.batch_size": 16},
+        "smoke": {"memory.batch_size": 2, "memory.L_cycles_values": (1, 2, 3), "memory.H_cycles_values": (1, 2)},
+    }
+
+    def run(self, ctx: SuiteContext) -> Iterator[Record]:
+        """Per task x arm: one record per swept point, and one record with the fitted slopes."""
+        settings = ctx.config.suite(self.name)
+        for task in ctx.tasks:
+            prepared = prepare_task(ctx.config, task)
+            batch = to_device(next(test_batches(prepared.test, settings.batch_size))[0], ctx.device)
+            for arm in ctx.arms:
+                base = case_model_config(ctx.config, task, arm, prepared.train)
+                names = get_arm(arm).loop_names
+                slopes: dict[str, float] = {}
+                with ctx.tracker.run(f"memory/{task}/{arm}", parent=ctx.parent,
+                                     tags={"suite": "memory", "task": task, "arm": arm}) as run:
+                    for loop in LOOPS:
+                        values = list(getattr(settings, f"{loop}_values"))
+                        points = []
+                        for value in values:
+                            model_config = base.replace(**{loop: value})
+                            engine.seed_everything(0)
+                            measured = measure_activation_memory(build_arm(arm, model_config).to(ctx.device), batch)
+                            metrics = {"saved_bytes": float(measured.saved_bytes)}
+                            if measured.cuda_peak_bytes is not None:
+                                metrics["cuda_peak_bytes"] = float(measured.cuda_peak_bytes)
+                            points.append(metrics)
+                            params = {"sweep": loop, "loop": names.get(loop, loop), "H_cycles": model_config.H_cycles,
+                                      "L_cycles": model_config.L_cycles, "batch_size": settings.batch_size}
+                            yield Record("memory", task, arm, None, metrics, params)
+                            run.log_metrics({f"{name}_vs_{loop}": v for name, v in metrics.items()}, step=value)
+                        for name in points[0]:
+                            slopes[f"slope_{name}_vs_{loop}"] = slope(values, [point[name] for point in points])
+                    run.log_metrics(slopes)
+                yield Record("memory", task, arm, None, slopes, {"batch_size": settings.batch_size})
+
+    def metrics(self, tasks: list[Task]) -> list[Metric]:
+        declared = [Metric.memory("saved_bytes", "bytes saved for backward in one training step"),
+                    Metric.memory("cuda_peak_bytes", "CUDA allocator peak during one training step")]
+        for loop in LOOPS:
+            declared += [Metric.info(f"slope_saved_bytes_vs_{loop}", "value", f"bytes saved per unit of {loop}"),
+                         Metric.info(f"slope_cuda_peak_bytes_vs_{loop}", "value", f"CUDA peak bytes per {loop}")]
+        return declared
+
+    def report(self, records: list[Record], metrics: dict[str, Metric]) -> str:
+        """Per task x arm: bytes saved at each inner-loop value, then the fitted slopes."""
+        sweep = [r for r in records if r.params.get("sweep") == "L_cycles"]
+        values = sorted({r.params["L_cycles"] for r in sweep})
+        slopes = ("slope_saved_bytes_vs_L_cycles", "slope_saved_bytes_vs_H_cycles", "slope_cuda_peak_bytes_vs_L_cycles")
+        rows = []
+        for r in (r for r in records if "sweep" not in r.params):
+            mine = [p for p in sweep if p.task == r.task and p.arm == r.arm]
+            saved = {p.params["L_cycles"]: p.metrics["saved_bytes"] for p in mine}
+            loop = mine[0].params.get("loop", "L_cycles") if mine else "L_cycles"
+            rows.append([r.task, r.arm, loop, *[format_metric(metrics, "saved_bytes", saved.get(v)) for v in values],
+                         *[format_metric(metrics, name, r.metrics.get(name)) for name in slopes]])
+        return markdown_table(rows, ["task", "arm", "L_cycles is", *[f"saved, L_cycles={v}" for v in values],
+                                     "slope vs L_cycles (B)", "slope vs H_cycles (B)", "CUDA peak slope vs L_cycles"])
+
+    def figures(self, records: list[Record], directory: Path) -> list[tuple[str, Path]]:
+        return task_figures(records, directory, [("activation memory vs L_cycles", plots.memory_vs_inner_loop,
+                                                  "memory_vs_L_cycles")])

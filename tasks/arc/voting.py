@@ -123,12 +123,15 @@ def pass_at_k(votes: Votes, k: int) -> dict[str, float]:
 
 def canvas_accuracy(dataset: PuzzleDataset, predictions: np.ndarray) -> dict[str, float]:
     """Token accuracy over supervised label cells and exact accuracy per example, on the raw canvases
-    (labels equal to the stored ignore_label_id, i.e. PAD, are not supervised)."""
+    (labels equal to the stored ignore_label_id, i.e. PAD, are not supervised), with the examples and
+    supervised tokens they are over."""
     supervised = dataset.labels != dataset.metadata["ignore_label_id"]
     same = np.asarray(predictions) == dataset.labels
     return {
         "token_accuracy": float((same & supervised).sum() / max(supervised.sum(), 1)),
         "exact_accuracy": float(np.mean((same | ~supervised).all(axis=1))),
+        "examples": float(len(same)),
+        "tokens": float(supervised.sum()),
     }
 
 

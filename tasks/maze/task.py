@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.base import Split, Task, TaskError, data_folder, download_from_hub
+from tasks.base import ACCURACIES, COUNTS, Split, Task, TaskError, data_folder, download_from_hub
 from tasks.dataset import PuzzleDataset, cached_build, from_arrays, row_keys
 from tasks.drawing import draw_grids, draw_strip
 from tasks.maze.csv_format import read_maze_csv
 from tasks.maze.generate import generate
 from tasks.maze.grid import PATH, VOCAB_SIZE, dihedral, is_optimal, shortest_paths
+from tasks.metric import Metric
 
 GENERATOR_VERSION = 1  # bump whenever generation or encoding changes what a key produces
 GENERATION_BATCH = 2048  # candidate mazes drawn per batch (part of what a seed produces)
@@ -62,6 +63,13 @@ class MazeTask(Task):
 
     name = "maze"
     config_class = MazeConfig
+    scales = {
+        "smoke": {"task.height": 6, "task.width": 6, "task.train_count": 32, "task.test_count": 16,
+                  "task.min_path_length": 4},
+        "cpu": {"task.height": 5, "task.width": 5, "task.train_count": 1000, "task.test_count": 200,
+                "task.min_path_length": 6, "train.steps": 1000},
+        "paper": {},
+    }
 
     @property
     def vocab_size(self) -> int:
@@ -135,7 +143,8 @@ class MazeTask(Task):
         self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
     ) -> dict[str, float]:
         """token_accuracy, exact_accuracy (matches the stored path), optimal_accuracy (any shortest path:
-        see `is_optimal`) and alternative_path_rate (optimal but not the stored path)."""
+        see `is_optimal`) and alternative_path_rate (optimal but not the stored path), with the examples and
+        supervised tokens they are over."""
         predictions = np.asarray(predictions)
         if predictions.shape != dataset.labels.shape:
             raise TaskError(f"maze predictions have shape {predictions.shape}, expected {dataset.labels.shape}")
@@ -150,7 +159,18 @@ class MazeTask(Task):
             "exact_accuracy": float(exact.mean()),
             "optimal_accuracy": float(optimal.mean()),
             "alternative_path_rate": float((optimal & ~exact).mean()),
+            "examples": float(len(predictions)),
+            "tokens": float(supervised.sum()),
         }
+
+    def metrics(self) -> tuple[Metric, ...]:
+        return (
+            *ACCURACIES,
+            Metric.proportion("optimal_accuracy", "a shortest S-to-G path, the stored one or another"),
+            Metric.proportion("alternative_path_rate", "a shortest path other than the stored one",
+                              better="neither", gated=False),
+            *COUNTS,
+        )
 
     def decode(self, sequence: np.ndarray) -> np.ndarray:
         sequence = np.asarray(sequence)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tasks.base import Split, Task, TaskError, data_folder, download_from_hub
+from tasks.base import ACCURACIES, COUNTS, Split, Task, TaskError, data_folder, download_from_hub
 from tasks.dataset import PuzzleDataset, cached_build, from_arrays, row_keys
 from tasks.drawing import draw_grids, draw_strip
+from tasks.metric import Metric
 from tasks.sudoku import metrics
 from tasks.sudoku.augment import apply_transform, random_transforms
 from tasks.sudoku.board import BOX_SHAPES, digits_to_tokens, tokens_to_digits
@@ -25,10 +26,10 @@ class SudokuConfig:
     augmentations each) on generated 9x9 puzzles, which need no download.
 
     size:           board size: 4 (2x2 boxes), 6 (2x3 boxes) or 9
-    source:         "generated" (this package's generator) or "csv" (the paper's files, see csv_dir)
-    csv_dir:        folder holding train.csv and test.csv (`python -m tasks sudoku download` fetches them)
-    train_size:     training puzzles (sampled with the build seed from the CSV, or generated)
-    test_size:      test puzzles; 0 = the whole CSV test file (csv only)
+    source:         "generated" (this package's generator) or "csv" (the paper's files, see data_dir)
+    data_dir:       folder holding train.csv and test.csv (`python -m tasks sudoku download` fetches them)
+    train_count:    training puzzles (sampled with the build seed from the CSV, or generated)
+    test_count:     test puzzles; 0 = the whole CSV test file (csv only)
     num_aug:        augmented copies of each training puzzle (test puzzles are never augmented)
     min_rating:     generated puzzles need at least this many solver backtracks (tasks/sudoku/solver.py);
                     2 keeps 9x9 generation above 1,000 puzzles a minute on one core; set 0 for 4x4 (solved
@@ -38,9 +39,9 @@ class SudokuConfig:
 
     size: int = 9
     source: str = "generated"
-    csv_dir: str = ""
-    train_size: int = 1000
-    test_size: int = 1000
+    data_dir: str = ""
+    train_count: int = 1000
+    test_count: int = 1000
     num_aug: int = 1000
     min_rating: int = 2
     csv_min_rating: int = 0
@@ -50,16 +51,16 @@ class SudokuConfig:
             raise TaskError(f"SudokuConfig.size: {self.size} is not one of {sorted(BOX_SHAPES)}")
         if self.source not in SOURCES:
             raise TaskError(f"SudokuConfig.source: {self.source!r} is not one of {SOURCES}")
-        if self.source == "csv" and not self.csv_dir:
-            raise TaskError("SudokuConfig.csv_dir: required when source is 'csv'")
+        if self.source == "csv" and not self.data_dir:
+            raise TaskError("SudokuConfig.data_dir: required when source is 'csv'")
         if self.size == 4 and self.min_rating > 0:
             raise TaskError("SudokuConfig.min_rating: must be 0 for 4x4 (4x4 puzzles are solved without guessing)")
         if self.source == "csv" and self.size != 9:
             raise TaskError(f"SudokuConfig.size: the paper's CSV files are 9x9, not {self.size}")
-        if self.train_size < 1:
-            raise TaskError(f"SudokuConfig.train_size: {self.train_size} must be >= 1")
-        if self.test_size < 0 or (self.test_size == 0 and self.source != "csv"):
-            raise TaskError(f"SudokuConfig.test_size: {self.test_size} must be >= 1 (0 = all, csv only)")
+        if self.train_count < 1:
+            raise TaskError(f"SudokuConfig.train_count: {self.train_count} must be >= 1")
+        if self.test_count < 0 or (self.test_count == 0 and self.source != "csv"):
+            raise TaskError(f"SudokuConfig.test_count: {self.test_count} must be >= 1 (0 = all, csv only)")
         for name in ("num_aug", "min_rating", "csv_min_rating"):
             if getattr(self, name) < 0:
                 raise TaskError(f"SudokuConfig.{name}: {getattr(self, name)} must be >= 0")
@@ -71,6 +72,13 @@ class SudokuTask(Task):
     name = "sudoku"
     config_class = SudokuConfig
     config: SudokuConfig
+    scales = {
+        "smoke": {"task.size": 4, "task.train_count": 32, "task.test_count": 16, "task.num_aug": 0,
+                  "task.min_rating": 0},
+        "cpu": {"task.size": 4, "task.min_rating": 0, "task.train_count": 1000, "task.test_count": 200,
+                "task.num_aug": 0},
+        "paper": {},
+    }
 
     @property
     def vocab_size(self) -> int:
@@ -87,11 +95,11 @@ class SudokuTask(Task):
             raise TaskError(f"sudoku split: {split!r} is not 'train' or 'test'")
         cfg = self.config
         key = {"task": self.name, "split": split, "seed": seed, "generator_version": GENERATOR_VERSION,
-               "size": cfg.size, "source": cfg.source, "count": cfg.train_size if split == "train" else cfg.test_size}
+               "size": cfg.size, "source": cfg.source, "count": cfg.train_count if split == "train" else cfg.test_count}
         if split == "train":
-            key |= {"num_aug": cfg.num_aug, "test_size": cfg.test_size}  # augmented copies avoid the test split
+            key |= {"num_aug": cfg.num_aug, "test_count": cfg.test_count}  # augmented copies avoid the test split
         if cfg.source == "csv":
-            key |= {"csv_min_rating": cfg.csv_min_rating, "csv_files": _file_stamps(Path(cfg.csv_dir))}
+            key |= {"csv_min_rating": cfg.csv_min_rating, "csv_files": _file_stamps(Path(cfg.data_dir))}
         else:
             key["min_rating"] = cfg.min_rating
         return cached_build(cache_dir, key, lambda: self._build(split, seed, cache_dir))
@@ -105,7 +113,7 @@ class SudokuTask(Task):
             if split == "train":
                 extra["csv_rows_in_test"] = in_test
         else:
-            count = cfg.train_size if split == "train" else cfg.test_size
+            count = cfg.train_count if split == "train" else cfg.test_count
             made = generate(count, size=cfg.size, min_rating=cfg.min_rating, seed=seed, split=split)
             puzzles, solutions, ratings = made.puzzles, made.solutions, made.ratings
         n, copies = len(puzzles), 1 + (cfg.num_aug if split == "train" else 0)
@@ -132,16 +140,27 @@ class SudokuTask(Task):
         self, dataset: PuzzleDataset, predictions: np.ndarray, confidences: np.ndarray | None = None
     ) -> dict[str, float]:
         """token_accuracy, exact_accuracy, valid_accuracy (constraints hold and givens kept) and
-        valid_but_different (valid yet not the stored answer: a puzzle with several solutions)."""
+        valid_but_different (valid yet not the stored answer: a puzzle with several solutions), with the
+        examples and (every cell supervised) tokens they are over."""
         predictions = np.asarray(predictions)
         if predictions.shape != dataset.labels.shape:
             raise TaskError(f"sudoku predictions: shape {predictions.shape}, expected {dataset.labels.shape}")
         grid = (-1, self.config.size, self.config.size)
-        return metrics.count(
+        counts = metrics.count(
             tokens_to_digits(dataset.inputs).reshape(grid),
             tokens_to_digits(dataset.labels).reshape(grid),
             tokens_to_digits(predictions).reshape(grid),
-        ).fractions()
+        )
+        return counts.fractions() | {"examples": float(counts.examples), "tokens": float(counts.tokens)}
+
+    def metrics(self) -> tuple[Metric, ...]:
+        return (
+            *ACCURACIES,
+            Metric.proportion("valid_accuracy", "constraints hold and the givens are kept"),
+            Metric.proportion("valid_but_different", "valid yet not the stored answer (a puzzle with several "
+                              "solutions)", better="neither", gated=False),
+            *COUNTS,
+        )
 
     def decode(self, sequence: np.ndarray) -> np.ndarray:
         """[seq_len] tokens -> [size, size] digits (0 blank, -1 PAD)."""
@@ -177,7 +196,7 @@ class SudokuTask(Task):
         return download_from_hub(HUB_REPO, HUB_FILES, directory)
 
     def download_settings(self, folder: Path) -> dict[str, str]:
-        return {"source": "csv", "csv_dir": str(folder)}
+        return {"source": "csv", "data_dir": str(folder)}
 
     def data_notes(self, dataset: PuzzleDataset) -> list[str]:
         """Training rows of train.csv left out for repeating a test.csv puzzle, and augmented training copies
@@ -196,7 +215,7 @@ class SudokuTask(Task):
 
 def _file_stamps(directory: Path) -> dict[str, list[int]]:
     """Size and modification time of the CSV files, so a changed file is not served from the cache."""
-    folder = data_folder(str(directory), "SudokuConfig.csv_dir", tuple(HUB_FILES),
+    folder = data_folder(str(directory), "SudokuConfig.data_dir", tuple(HUB_FILES),
                          hint="`python -m tasks sudoku download --out DIR` fetches them")
     stamps = {}
     for name in HUB_FILES:
@@ -213,20 +232,20 @@ def _sample_csv(
 
     Training rows whose question also appears in test.csv are never chosen, so train and test are disjoint.
     """
-    path = Path(cfg.csv_dir) / f"{split}.csv"
+    path = Path(cfg.data_dir) / f"{split}.csv"
     records = read_csv(path, cfg.size)
     rated = records.ratings >= cfg.csv_min_rating
     in_test = np.zeros(len(rated), dtype=bool)
     if split == "train":
-        test_questions = read_csv(Path(cfg.csv_dir) / "test.csv", cfg.size).questions
+        test_questions = read_csv(Path(cfg.data_dir) / "test.csv", cfg.size).questions
         in_test = np.isin(row_keys(records.questions), row_keys(test_questions))
     eligible = np.flatnonzero(rated & ~in_test)
-    wanted = cfg.train_size if split == "train" else cfg.test_size
+    wanted = cfg.train_count if split == "train" else cfg.test_count
     if wanted > len(eligible) or len(eligible) == 0:
         low, repeats = int((~rated).sum()), int(in_test.sum())
         reasons = [f"{low} rated below csv_min_rating {cfg.csv_min_rating}"] if low else []
         reasons += [f"{repeats} {'repeats' if repeats == 1 else 'repeat'} a test.csv puzzle"] if repeats else []
-        field = "train_size" if split == "train" else "test_size"
+        field = "train_count" if split == "train" else "test_count"
         raise TaskError(f"{path}: {wanted or 'all'} puzzles wanted (SudokuConfig.{field}), only {len(eligible)} "
                         f"eligible of {len(rated)} rows" + (f" ({'; '.join(reasons)})" if reasons else ""))
     rows = eligible if wanted == 0 else np.sort(np.random.default_rng(seed).choice(eligible, wanted, replace=False))

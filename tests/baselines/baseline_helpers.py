@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import torch
+from model_helpers import tiny_config
 
 from baselines.registry import arm_config, build_arm
 from hrm.config import ModelConfig, OptimConfig
-from hrm.fixtures import tiny_config, training_step
 from hrm.interface import Batch, ReasoningModel
 from hrm.layers import TransformerBlock
 from hrm.optim import build_optimizers
+from hrm.training import training_step
 
 
 def reverse_batch(config: ModelConfig, size: int, seed: int = 0) -> Batch:
@@ -31,7 +32,7 @@ def build(name: str, seed: int = 0, **overrides) -> ReasoningModel:
 
 def exact_accuracy(model: ReasoningModel, batch: Batch) -> float:
     """Fraction of examples fully right after `fixed` evaluation with the training Mmax."""
-    result = model.evaluate(batch, max_segments=model.config.halt_max_steps)
+    result = model.evaluate(batch, halt_max_steps=model.config.halt_max_steps)
     return (result.predictions == batch["labels"]).all(-1).float().mean().item()
 
 
@@ -60,7 +61,7 @@ def count_block_calls(model: ReasoningModel, batch: Batch) -> int:
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, TransformerBlock)]
     try:
-        model.evaluate(batch, max_segments=1)
+        model.evaluate(batch, halt_max_steps=1)
     finally:
         for handle in handles:
             handle.remove()

@@ -32,7 +32,7 @@ def test_hrm_bptt_forward_outputs_equal_hrm_from_identical_weights_and_inputs():
         assert torch.equal(a, b)
     for key in out_a.metrics:
         assert torch.equal(out_a.metrics[key], out_b.metrics[key]), key
-    eval_a, eval_b = hrm.evaluate(batch, max_segments=3), bptt.evaluate(batch, max_segments=3)
+    eval_a, eval_b = hrm.evaluate(batch, halt_max_steps=3), bptt.evaluate(batch, halt_max_steps=3)
     assert torch.equal(eval_a.q_halt_logits, eval_b.q_halt_logits)
 
 

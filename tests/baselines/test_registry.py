@@ -1,12 +1,14 @@
 """The arm registry: names, config resolution, construction and the `--dry-run` description."""
 
 import pytest
+import torch
 from baseline_helpers import build, reverse_batch
+from model_helpers import tiny_config
 
-from baselines.registry import ARMS, arm_config, build_arm, describe_arms
+from baselines.registry import ARMS, arm_config, build_arm
 from hrm.errors import ConfigError
-from hrm.fixtures import tiny_config
 from hrm.interface import EvalOutput, ReasoningModel, SegmentOutput
+from hrm.layers import count_parameters
 
 SPEC_ARMS = ["hrm", "hrm-bptt", "transformer", "transformer-deep", "transformer-act", "trm"]
 
@@ -64,18 +66,27 @@ def test_every_arm_implements_the_model_interface(name):
     assert output.predictions.shape == batch["labels"].shape
     output.loss.backward()
     model.on_optimizer_step()
-    result = model.evaluate(batch, max_segments=2, mode="act", record_segments=True)
+    result = model.evaluate(batch, halt_max_steps=2, mode="act", record_segments=True)
     assert isinstance(result, EvalOutput)
     assert result.predictions.shape == batch["labels"].shape
-    assert result.steps.shape == result.q_halt_logits.shape == (4,)
+    assert result.segments.shape == result.q_halt_logits.shape == (4,)
     assert result.segment_predictions.shape[1:] == batch["labels"].shape
 
 
-def test_describe_arms_lists_parameters_and_block_applications_per_segment():
+def _sizes(names, shared, overrides=None):
+    """arm -> (parameters, block applications per segment), built on the meta device (shapes only)."""
+    sizes = {}
+    for name in names:
+        with torch.device("meta"):
+            model = build_arm(name, arm_config(name, shared, overrides))
+        sizes[name] = (count_parameters(model), model.block_applications_per_segment())
+    return sizes
+
+
+def test_every_arm_reports_its_parameters_and_block_applications_per_segment():
     shared = tiny_config(H_layers=2, L_layers=3, H_cycles=2, L_cycles=4)
-    rows = describe_arms(SPEC_ARMS, shared)
-    assert [row["arm"] for row in rows] == SPEC_ARMS
-    blocks = {row["arm"]: row["block_applications_per_segment"] for row in rows}
+    sizes = _sizes(SPEC_ARMS, shared)
+    blocks = {arm: size[1] for arm, size in sizes.items()}
     hrm_blocks = 2 * (4 * 3 + 2)  # N * (T * L_layers + H_layers)
     assert blocks == {
         "hrm": hrm_blocks,
@@ -85,13 +96,11 @@ def test_describe_arms_lists_parameters_and_block_applications_per_segment():
         "transformer-act": 2 + 3,
         "trm": 3 * (6 + 1) * 2,  # T * (n + 1) * L_layers at TRM's defaults
     }
-    parameters = {row["arm"]: row["parameters"] for row in rows}
+    parameters = {arm: size[0] for arm, size in sizes.items()}
     assert parameters["transformer"] == parameters["hrm"] == parameters["hrm-bptt"] == parameters["transformer-act"]
     assert parameters["transformer-deep"] > parameters["hrm"] > parameters["trm"]
-    assert all(isinstance(row["parameters"], int) and row["parameters"] > 0 for row in rows)
+    assert all(isinstance(count, int) and count > 0 for count in parameters.values())
 
 
-def test_describe_arms_applies_user_overrides():
-    (row,) = describe_arms(["trm"], tiny_config(), {"L_cycles": 2})
-    assert row["block_applications_per_segment"] == 3 * (2 + 1) * 2
-
+def test_an_arms_overrides_change_its_block_applications():
+    assert _sizes(["trm"], tiny_config(), {"L_cycles": 2})["trm"][1] == 3 * (2 + 1) * 2

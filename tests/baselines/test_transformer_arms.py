@@ -3,10 +3,10 @@
 import pytest
 import torch
 from baseline_helpers import build, count_block_calls, reverse_batch
+from model_helpers import tiny_config
 
 from baselines.registry import arm_config, build_arm
 from hrm.config import ModelConfig
-from hrm.fixtures import tiny_config
 from hrm.layers import TransformerBlock, count_parameters
 
 
@@ -77,7 +77,7 @@ def test_single_pass_arms_finish_every_example_in_one_segment(name):
 
 def test_single_pass_arm_is_stateless_across_evaluation_segments():
     model = build("transformer")
-    result = model.evaluate(reverse_batch(model.config, 3), max_segments=3, record_segments=True)
+    result = model.evaluate(reverse_batch(model.config, 3), halt_max_steps=3, record_segments=True)
     assert torch.equal(result.segment_predictions[0], result.segment_predictions[2])
 
 

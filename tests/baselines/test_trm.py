@@ -1,11 +1,16 @@
 """TRM: recursion structure, gradient depth and memory, prefix length, EMA weights for evaluation."""
 
+import dataclasses
+
 import pytest
 import torch
 from baseline_helpers import build, count_block_calls, reverse_batch, train
 
+from baselines import trm
 from baselines.trm import TRMCore
+from hrm import model as hrm_model
 from hrm.act import ACTModel
+from hrm.config import ModelConfig
 from hrm.errors import ConfigError
 from hrm.layers import TransformerBlock
 from hrm.memory import measure_activation_memory
@@ -22,6 +27,13 @@ def test_trm_applies_t_recursions_of_n_plus_one_network_calls(cycles):
     model = build("trm", H_cycles=T, L_cycles=n, L_layers=2)
     assert count_block_calls(model, reverse_batch(model.config, 2)) == T * (n + 1) * 2
     assert model.block_applications_per_segment() == T * (n + 1) * 2
+
+
+def test_loop_names_give_each_arm_its_own_symbol_for_the_config_loop_fields():
+    symbols = {arm: {field: name.split()[0] for field, name in names.items()}
+               for arm, names in (("trm", trm.LOOP_NAMES), ("hrm", hrm_model.LOOP_NAMES))}
+    assert symbols == {"trm": {"H_cycles": "T", "L_cycles": "n"}, "hrm": {"H_cycles": "N", "L_cycles": "T"}}
+    assert set(trm.LOOP_NAMES) <= {f.name for f in dataclasses.fields(ModelConfig)}
 
 
 def test_trm_is_one_network_of_l_layers_blocks():
@@ -109,17 +121,17 @@ def test_trm_evaluates_with_ema_weights_and_restores_live_weights():
     train(model, batch, steps=20)
     live = {k: v.clone() for k, v in model.state_dict().items()}
 
-    result = model.evaluate(batch, max_segments=2)
+    result = model.evaluate(batch, halt_max_steps=2)
 
     for key, value in model.state_dict().items():
         assert torch.equal(value, live[key]), key
     averaged = ACTModel(TRMCore(model.config))
     averaged.core.load_state_dict({k.removeprefix("core."): v for k, v in live.items() if k.startswith("core.")})
-    plain = averaged.evaluate(batch, max_segments=2)  # live weights
+    plain = averaged.evaluate(batch, halt_max_steps=2)  # live weights
     with torch.no_grad():
         for name in model.ema.names:
             averaged.get_parameter(name).copy_(model.ema.average(name))
-    expected = averaged.evaluate(batch, max_segments=2)  # EMA weights
+    expected = averaged.evaluate(batch, halt_max_steps=2)  # EMA weights
     assert torch.equal(result.q_halt_logits, expected.q_halt_logits)
     assert torch.equal(result.predictions, expected.predictions)
     assert not torch.equal(result.q_halt_logits, plain.q_halt_logits)

@@ -18,7 +18,7 @@ def test_counted_flops_of_one_evaluated_segment_match_the_analytic_count():
     config = arm_config("hrm", ModelConfig(vocab_size=6, seq_len=16, hidden_size=32, num_heads=2, H_layers=1,
                                            L_layers=2, puzzle_emb_dim=32))
     model = build_arm("hrm", config).eval()
-    counted = count_flops(lambda: model.evaluate(_batch(config, 3), max_segments=1))
+    counted = count_flops(lambda: model.evaluate(_batch(config, 3), halt_max_steps=1))
     analytic = 3 * segment_forward_flops(config, model.block_applications_per_segment())
     q_head = 3 * 2 * config.hidden_size * 2
     assert counted == analytic + q_head

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import signal
-from types import SimpleNamespace
 
 import pytest
 
 from benchmarks import run
+from benchmarks.record import Record
 from benchmarks.run import main
 
 
@@ -57,13 +57,22 @@ def test_results_and_report_are_written_when_mlflow_fails(tmp_path, monkeypatch,
 
 
 def test_sigterm_stops_the_run_and_keeps_the_records_finished_so_far(tmp_path, monkeypatch, capsys):
-    record = {"suite": "accuracy", "task": "sudoku", "arm": "hrm", "seed": 0, "params": {}, "metrics": {"x": 1.0}}
-    monkeypatch.setitem(run.SUITE_MODULES, "accuracy", SimpleNamespace(run=lambda ctx: [record]))
-    stop = SimpleNamespace(run=lambda ctx: signal.raise_signal(signal.SIGTERM))
-    monkeypatch.setitem(run.SUITE_MODULES, "memory", stop)
+    record = Record("accuracy", "sudoku", "hrm", 0, {"x": 1.0})
+
+    class Finished(type(run.SUITES["accuracy"])):
+        def run(self, ctx):
+            yield record
+
+    class Stopped(type(run.SUITES["memory"])):
+        def run(self, ctx):
+            signal.raise_signal(signal.SIGTERM)
+            yield from ()
+
+    monkeypatch.setitem(run.SUITES, "accuracy", Finished())
+    monkeypatch.setitem(run.SUITES, "memory", Stopped())
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "unknown-scheme://nowhere")
     out = tmp_path / "run"
     assert main(["--scale", "smoke", "--tasks", "sudoku", "--arms", "hrm", "--out", str(out)]) == 130
-    assert json.loads((out / "results.json").read_text())["records"] == [record]
+    assert json.loads((out / "results.json").read_text())["records"] == [record.to_dict()]
     assert "continue with --resume" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL

@@ -9,8 +9,8 @@ import time
 import pytest
 from mlflow.tracking import MlflowClient
 
-from benchmarks.config import SUITES
 from benchmarks.run import main
+from benchmarks.suites import SUITES
 
 
 def _run_all(tmp_path, cache, tracking_uri, *selection: str) -> tuple[dict, float]:
@@ -28,7 +28,7 @@ def _run_all(tmp_path, cache, tracking_uri, *selection: str) -> tuple[dict, floa
 
 
 def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str], arms: list[str]) -> None:
-    assert results["schema_version"] == 1 and results["scale"] == "smoke" and results["suites"] == list(SUITES)
+    assert results["schema_version"] == 2 and results["scale"] == "smoke" and results["suites"] == list(SUITES)
     assert {"type", "name", "class", "threads"} <= set(results["device"])
     assert {(r["suite"], r["task"], r["arm"]) for r in results["records"] if r["suite"] != "act"} == {
         (suite, task, arm) for suite in ("accuracy", "memory", "throughput") for task in tasks for arm in arms
@@ -48,14 +48,14 @@ def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str]
             accuracy = names[f"accuracy/{task}/{arm}/0"]
             assert 0.0 <= accuracy.data.metrics["exact_accuracy"] <= 1.0
             assert len(client.get_metric_history(accuracy.info.run_id, "train_loss")) > 1
-            assert "slope_saved_bytes_vs_T" in names[f"memory/{task}/{arm}"].data.metrics
+            assert "slope_saved_bytes_vs_L_cycles" in names[f"memory/{task}/{arm}"].data.metrics
             assert "train_samples_per_s" in names[f"throughput/{task}/{arm}/cpu"].data.metrics
 
 
 def test_smoke_suite_all_writes_report_json_and_nested_mlflow_runs(tmp_path, data_cache, tracking_uri):
     results, _ = _run_all(tmp_path, data_cache, tracking_uri, "--tasks", "sudoku", "--arms", "hrm,transformer-act")
     _check_records_and_mlflow(results, tracking_uri, ["sudoku"], ["hrm", "transformer-act"])
-    act = {(r["arm"], r["params"]["mode"], r["params"]["max_segments"]) for r in results["records"]
+    act = {(r["arm"], r["params"]["mode"], r["params"]["eval_halt_max_steps"]) for r in results["records"]
            if r["suite"] == "act"}
     assert ("hrm", "act", 2) in act and ("hrm", "fixed", 4) in act
 

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from model_helpers import random_batch, tiny_config
 
 from hrm.act import ACTModel
 from hrm.errors import ConfigError
-from hrm.fixtures import random_batch, tiny_config
 from hrm.interface import IGNORE_LABEL_ID, RecurrentCore
 from hrm.model import build_hrm
 
@@ -158,39 +158,39 @@ def test_q_learning_runs_one_extra_segment_from_the_new_state():
     assert [s[0, 0, 0].item() for s in model.core.received] == [0.0, 1.0]
 
 
-def test_fixed_evaluation_runs_exactly_max_segments_for_every_example():
+def test_fixed_evaluation_runs_every_example_for_exactly_halt_max_steps_segments():
     model = _model(halt_max_steps=3)
-    result = model.evaluate(_batch([1, 2, 9]), max_segments=5, mode="fixed")
-    assert result.steps.tolist() == [5, 5, 5]
+    result = model.evaluate(_batch([1, 2, 9]), halt_max_steps=5, mode="fixed")
+    assert result.segments.tolist() == [5, 5, 5]
     assert len(model.core.received) == 5
     assert result.q_halt_logits.tolist() == [4.5, 3.5, -3.5]
 
 
 def test_act_evaluation_stops_each_example_at_its_first_halt():
     model = _model(halt_max_steps=3)
-    result = model.evaluate(_batch([1, 2, 9]), max_segments=4, mode="act", record_segments=True)
-    assert result.steps.tolist() == [1, 2, 4]
+    result = model.evaluate(_batch([1, 2, 9]), halt_max_steps=4, mode="act", record_segments=True)
+    assert result.segments.tolist() == [1, 2, 4]
     assert result.q_halt_logits.tolist() == [0.5, 0.5, -4.5]
     assert result.segment_predictions.shape == (4, 3, 8)
 
 
 def test_act_evaluation_stops_early_once_every_example_halted():
     model = _model()
-    result = model.evaluate(_batch([1, 2]), max_segments=10, mode="act")
-    assert result.steps.tolist() == [1, 2] and len(model.core.received) == 2
+    result = model.evaluate(_batch([1, 2]), halt_max_steps=10, mode="act")
+    assert result.segments.tolist() == [1, 2] and len(model.core.received) == 2
 
 
 def test_inference_budget_is_independent_of_training_max_steps():
     model = _model(halt_max_steps=2)
-    assert model.evaluate(_batch([9]), max_segments=16).steps.tolist() == [16]
+    assert model.evaluate(_batch([9]), halt_max_steps=16).segments.tolist() == [16]
 
 
 def test_evaluation_rejects_a_bad_mode_or_budget():
     model = _model()
     with pytest.raises(ConfigError, match="mode"):
-        model.evaluate(_batch([1]), max_segments=2, mode="sometimes")
-    with pytest.raises(ConfigError, match="max_segments"):
-        model.evaluate(_batch([1]), max_segments=0)
+        model.evaluate(_batch([1]), halt_max_steps=2, mode="sometimes")
+    with pytest.raises(ConfigError, match="halt_max_steps"):
+        model.evaluate(_batch([1]), halt_max_steps=0)
 
 
 def test_batch_without_labels_is_rejected_by_name():
@@ -210,5 +210,5 @@ def test_block_applications_per_segment_delegates_to_the_core():
 def test_hrm_evaluation_predictions_have_the_label_shape():
     config = tiny_config()
     model = build_hrm(config)
-    result = model.evaluate(random_batch(config, 3), max_segments=2, mode="act")
-    assert result.predictions.shape == (3, config.seq_len) and result.steps.dtype == torch.int64
+    result = model.evaluate(random_batch(config, 3), halt_max_steps=2, mode="act")
+    assert result.predictions.shape == (3, config.seq_len) and result.segments.dtype == torch.int64

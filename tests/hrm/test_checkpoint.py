@@ -2,10 +2,10 @@
 
 import pytest
 import torch
+from model_helpers import random_batch, tiny_config
 
 from hrm.checkpoint import load_reference_checkpoint, load_reference_state_dict, model_config_from_reference
 from hrm.errors import ConfigError
-from hrm.fixtures import random_batch, tiny_config
 from hrm.layers import count_parameters
 from hrm.model import build_hrm
 
@@ -49,8 +49,8 @@ def test_reference_state_dict_loads_and_reproduces_the_model(prefix):
     source, target = _trained_looking_pair(config)
     load_reference_state_dict(target, _reference_state_dict(source, prefix))
     batch = random_batch(config, 3)
-    expected = source.evaluate(batch, max_segments=2)
-    result = target.evaluate(batch, max_segments=2)
+    expected = source.evaluate(batch, halt_max_steps=2)
+    result = target.evaluate(batch, halt_max_steps=2)
     torch.testing.assert_close(result.q_halt_logits, expected.q_halt_logits)
     assert torch.equal(result.predictions, expected.predictions)
     assert target.core.z_H0.dtype == torch.float32

@@ -4,8 +4,8 @@ import math
 
 import pytest
 import torch
+from model_helpers import random_batch, tiny_config
 
-from hrm.fixtures import random_batch, tiny_config
 from hrm.layers import (
     Attention,
     InputEmbedding,

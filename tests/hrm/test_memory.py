@@ -1,8 +1,8 @@
 """The activation-memory probe counts what autograd saves, each storage once, activations only."""
 
 import torch
+from model_helpers import random_batch, tiny_config
 
-from hrm.fixtures import random_batch, tiny_config
 from hrm.interface import SegmentOutput
 from hrm.memory import measure_activation_memory
 from hrm.model import build_hrm

@@ -4,14 +4,15 @@ import math
 
 import pytest
 import torch
+from model_helpers import random_batch, tiny_config
 from torch import nn
 
 from hrm.config import OptimConfig
 from hrm.errors import ConfigError
-from hrm.fixtures import random_batch, tiny_config
 from hrm.layers import PuzzleEmbedding
 from hrm.model import build_hrm
 from hrm.optim import AdamAtan2, SparseSignSGD, build_optimizers, learning_rate, set_learning_rates
+from hrm.training import training_step
 
 
 def test_adam_atan2_update_matches_the_formula_over_two_steps():
@@ -108,9 +109,6 @@ def test_one_training_step_changes_only_batch_rows_of_the_puzzle_table():
     optimizers = build_optimizers(model, OptimConfig(warmup_steps=0))
     batch = random_batch(config, 4)
     batch["puzzle_identifiers"] = torch.tensor([2, 2, 7, 7])
-    _, out = model.train_segment(model.initial_carry(batch), batch)
-    out.loss.backward()
-    for optimizer in optimizers:
-        optimizer.step()
+    training_step(model, optimizers, model.initial_carry(batch), batch)
     changed = (model.core.embedding.puzzle.weight != 0).any(-1).nonzero().flatten().tolist()
     assert changed == [2, 7]

@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 from hrm.checkpoint import load_reference_state_dict, map_reference_state_dict, model_config_from_reference
 from hrm.config import OptimConfig
-from hrm.fixtures import training_step
 from hrm.model import build_hrm
 from hrm.optim import build_optimizers
+from hrm.training import training_step
 
 FIXTURE_ROOT = Path(__file__).resolve().parents[1] / "fixtures"
 ORIGINAL_SET = FIXTURE_ROOT / "reference-hrm"

@@ -2,8 +2,8 @@
 
 import pytest
 import torch
+from model_helpers import random_batch, tiny_config
 
-from hrm.fixtures import random_batch, tiny_config
 from hrm.memory import measure_activation_memory
 from hrm.model import HRMCore, build_hrm
 

@@ -1,11 +1,12 @@
-"""End-to-end training on CPU: a tiny HRM memorises a few examples; runs are reproducible from the seed."""
+"""Training on CPU: the one training step's order, a tiny HRM memorising a few examples, reproducible runs."""
 
 import torch
+from model_helpers import random_batch, tiny_config
 
 from hrm.config import OptimConfig
-from hrm.fixtures import random_batch, tiny_config, training_step
 from hrm.model import build_hrm
 from hrm.optim import build_optimizers
+from hrm.training import training_step
 
 
 def _setup(seed):
@@ -25,7 +26,7 @@ def test_tiny_hrm_overfits_a_handful_of_examples_to_full_exact_accuracy():
     for step in range(1, 401):
         carry, _ = training_step(model, optimizers, carry, batch)
         if step % 25 == 0:
-            predictions = model.evaluate(batch, max_segments=2).predictions
+            predictions = model.evaluate(batch, halt_max_steps=2).predictions
             if torch.equal(predictions, batch["labels"]):
                 solved_at = step
                 break
@@ -48,3 +49,25 @@ def test_same_seed_gives_identical_losses():
 
 def test_different_seed_gives_different_losses():
     assert _losses(seed=3) != _losses(seed=4)
+
+
+def test_training_step_runs_on_backward_between_backward_and_the_optimiser_steps():
+    model, optimizers, batch = _setup(seed=0)
+    before = [p.detach().clone() for p in model.parameters()]
+    events = []
+
+    def on_backward(loss):
+        has_gradients = all(p.grad is not None for p in model.parameters())
+        unchanged = all(torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+        events.append(("backward", loss, has_gradients, unchanged))
+
+    def on_optimizer_step():
+        changed = any(not torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+        events.append(("optimizer_step", changed))
+
+    model.on_optimizer_step = on_optimizer_step
+    _, output = training_step(model, optimizers, model.initial_carry(batch), batch, on_backward=on_backward)
+    (name, loss, has_gradients, unchanged), last = events
+    assert name == "backward" and loss is output.loss and has_gradients and unchanged
+    assert last == ("optimizer_step", True)
+    assert all(p.grad is None for p in model.parameters())

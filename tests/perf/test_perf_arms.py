@@ -10,11 +10,12 @@ smoke test. The cases are marked slow (seconds each on 2 cores), so `-m 'not slo
 
 import pytest
 import torch
+from model_helpers import benchmark_config, random_batch
 
 from baselines.registry import ARMS, arm_config, build_arm
 from hrm.config import OptimConfig
-from hrm.fixtures import benchmark_config, random_batch, training_step
 from hrm.optim import build_optimizers
+from hrm.training import training_step
 
 
 @pytest.fixture

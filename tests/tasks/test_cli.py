@@ -31,6 +31,13 @@ def test_build_of_one_split_writes_only_that_split(tmp_path, capsys):
     assert [p.name for p in tmp_path.iterdir()] == ["test"]
 
 
+def test_a_split_the_task_does_not_have_prints_one_error_line_naming_its_splits(tmp_path, capsys):
+    assert main(["maze", "build", *SMALL_MAZE, "--split", "adapt", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: --split adapt: maze has no such split; its splits: train, test (or both)\n"
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_same_command_twice_writes_byte_identical_files(tmp_path, capsys):
     for name in ("a", "b"):
         assert main(["maze", "build", *SMALL_MAZE, "--split", "test", "--out", str(tmp_path / name)]) == 0
@@ -40,8 +47,9 @@ def test_same_command_twice_writes_byte_identical_files(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "assignment, message",
-    [("nofield=1", "unknown MazeConfig field 'nofield'"), ("height=tall", "MazeConfig.height must be int"),
-     ("augment=maybe", "MazeConfig.augment must be a boolean"), ("height", "--set expects field=value")],
+    [("nofield=1", "unknown MazeConfig field 'nofield'"),
+     ("height=tall", "MazeConfig.height: expected an integer, got 'tall'"),
+     ("augment=maybe", "MazeConfig.augment: expected a boolean"), ("height", "--set expects field=value")],
 )
 def test_a_bad_set_prints_one_clear_error_and_exits_2(tmp_path, capsys, assignment, message):
     assert main(["maze", "build", "--set", assignment, "--out", str(tmp_path)]) == 2
@@ -92,7 +100,7 @@ def _fake_hub(monkeypatch):
     monkeypatch.setitem(sys.modules, "huggingface_hub", types.SimpleNamespace(hf_hub_download=fetch))
 
 
-@pytest.mark.parametrize("task, settings", [("sudoku", "--set source=csv --set csv_dir={out}"),
+@pytest.mark.parametrize("task, settings", [("sudoku", "--set source=csv --set data_dir={out}"),
                                             ("maze", "--set data_dir={out}")])
 def test_download_tells_the_user_the_tasks_own_data_fields_to_set(tmp_path, capsys, monkeypatch, task, settings):
     _fake_hub(monkeypatch)
@@ -111,9 +119,9 @@ def test_every_tasks_download_settings_name_real_config_fields(tmp_path):
 @pytest.mark.parametrize("task, assignment, message", [
     ("sudoku", "size=7", "SudokuConfig.size: 7 is not one of [4, 6, 9]"),
     ("sudoku", "nofield=1", "unknown SudokuConfig field 'nofield'"),
-    ("sudoku", "train_size=many", "SudokuConfig.train_size must be int, got 'many'"),
+    ("sudoku", "train_count=many", "SudokuConfig.train_count: expected an integer, got 'many'"),
     ("arc", "nofield=1", "unknown ARCConfig field 'nofield'"),
-    ("arc", "canvas=big", "ARCConfig.canvas must be int, got 'big'"),
+    ("arc", "canvas=big", "ARCConfig.canvas: expected an integer, got 'big'"),
     ("arc", "data_dir=/nonexistent/arc", "ARCConfig.data_dir: /nonexistent/arc does not exist"),
 ])
 def test_a_bad_set_for_any_task_prints_one_error_line_and_exits_2(tmp_path, capsys, task, assignment, message):

@@ -1,5 +1,8 @@
 """Shared grid drawing: PNG files of panels and of per-segment strips."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from matplotlib import image
@@ -31,3 +34,19 @@ def test_draw_strip_wraps_segments_into_rows(tmp_path):
 def test_bad_panels_are_a_task_error(tmp_path, panels, message):
     with pytest.raises(TaskError, match=message):
         draw_grids(tmp_path / "x.png", panels, COLORS)
+
+
+def test_importing_and_drawing_leave_the_callers_matplotlib_backend_alone(tmp_path):
+    script = f"""
+import matplotlib
+matplotlib.use("svg")
+import numpy as np
+import tasks.drawing, tasks.registry
+tasks.drawing.draw_grids({str(tmp_path / "a.png")!r}, [("a", np.zeros((2, 2), dtype=int))], ["#ffffff"])
+import matplotlib.pyplot as plt
+assert matplotlib.get_backend() == "svg", matplotlib.get_backend()
+assert plt.get_fignums() == [], plt.get_fignums()
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a.png").read_bytes()[:8] == PNG

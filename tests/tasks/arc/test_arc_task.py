@@ -1,9 +1,12 @@
+import json
+
 import numpy as np
 import pytest
-from arc_fixtures import write_tasks
+from arc_fixtures import EVALUATION_TASKS, write_tasks
 
 from tasks.arc import ARCConfig, ARCTask
 from tasks.base import TaskError
+from tasks.dataset import load_dataset
 
 
 @pytest.mark.parametrize("field, value", [("dataset", "arc-agi-3"), ("protocol", "loose"), ("canvas", 31),
@@ -61,6 +64,40 @@ def test_a_cached_test_split_keeps_its_augmentation_map_and_scores(small, tmp_pa
     assert scores["reference:all_tests:pass@1"] == scores["exact_accuracy"] == 1.0
 
 
+@pytest.mark.parametrize("protocol", ["reference", "strict"])
+def test_score_returns_exactly_the_metrics_declared_for_the_configs_protocol(tmp_path, protocol):
+    task = ARCTask(ARCConfig(data_dir=str(write_tasks(tmp_path / "tasks")), augmentations=2, canvas=8,
+                             protocol=protocol))
+    test = task.build("test")
+    scores = task.score(test, test.labels)
+    assert set(scores) == {m.name for m in task.metrics()}
+    assert scores[f"{protocol}:per_test:pass@2"] == 1.0
+    passes = [m for m in task.metrics() if ":pass@" in m.name]
+    assert [m.name for m in passes] == [f"{protocol}:{s}:pass@{k}" for k in (1, 2) for s in ("all_tests", "per_test")]
+    assert all(m.kind == "proportion" and m.denominator == "test_tasks" for m in passes)
+
+
+def test_write_outputs_writes_the_submission_into_the_folder(small, tmp_path):
+    test = small.build("test")
+    paths = small.write_outputs(test, test.labels, np.zeros(len(test.labels)), tmp_path / "case")
+    assert paths == [tmp_path / "case" / "submission.json"]
+    submission = json.loads(paths[0].read_text())
+    assert sorted(submission) == sorted(EVALUATION_TASKS)
+    assert submission["eee00002"][0]["attempt_1"] == EVALUATION_TASKS["eee00002"]["test"][0]["output"]
+
+
+def test_the_command_line_builds_the_adapt_split_on_its_own(tmp_path, capsys):
+    from tasks.__main__ import main
+
+    settings = [f"data_dir={write_tasks(tmp_path / 'tasks')}", "canvas=8", "augmentations=2", "protocol=strict"]
+    arguments = [arg for setting in settings for arg in ("--set", setting)]
+    assert main(["arc", "build", *arguments, "--split", "adapt", "--out", str(tmp_path / "out")]) == 0
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["adapt"]
+    assert "arc adapt" in capsys.readouterr().out
+    adapt = load_dataset(tmp_path / "out" / "adapt")
+    assert len(adapt.inputs) == 3 * 3  # the evaluation tasks' 3 demonstrations, in 3 versions each
+
+
 @pytest.mark.parametrize("name, problem", [("absent", "does not exist"), ("file", "is a file, not a folder")])
 def test_a_data_dir_that_is_missing_or_a_file_is_an_error_naming_the_field(tmp_path, name, problem):
     (tmp_path / "file").write_text("")
@@ -69,7 +106,7 @@ def test_a_data_dir_that_is_missing_or_a_file_is_an_error_naming_the_field(tmp_p
 
 
 def test_data_notes_name_the_malformed_task_files_skipped_and_the_tasks_too_large_for_the_canvas(tmp_path):
-    from arc_fixtures import EVALUATION_TASKS, big_task
+    from arc_fixtures import big_task
 
     root = write_tasks(tmp_path / "tasks", evaluation=EVALUATION_TASKS | {"huge": big_task(9)})
     (root / "training" / "broken.json").write_text("[1, 2]")
@@ -86,7 +123,7 @@ def test_data_notes_are_empty_when_nothing_was_left_out(small):
 
 
 def test_data_notes_name_at_most_a_fixed_number_of_tasks_and_count_the_rest(tmp_path):
-    from arc_fixtures import EVALUATION_TASKS, big_task
+    from arc_fixtures import big_task
 
     from tasks.arc.task import NOTE_NAMES
 

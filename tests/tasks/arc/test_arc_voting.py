@@ -124,9 +124,13 @@ def test_score_names_the_protocol_and_reports_raw_canvas_accuracy(task_and_test)
     assert scores["token_accuracy"] == pytest.approx(1 - 1 / supervised)
     assert scores["exact_accuracy"] == pytest.approx(1 - 1 / len(tokens))
     assert scores["reference:all_tests:pass@1"] == scores["reference:per_test:pass@2"] == 1.0
-    assert set(scores) == {"token_accuracy", "exact_accuracy"} | {
+    assert set(scores) == {"token_accuracy", "exact_accuracy", "examples", "tokens", "test_inputs", "test_tasks"} | {
         f"reference:{s}:pass@{k}" for k in (1, 2) for s in ("all_tests", "per_test")}
-    assert canvas_accuracy(test, test.labels) == {"token_accuracy": 1.0, "exact_accuracy": 1.0}
+    assert (scores["examples"], scores["tokens"]) == (len(tokens), supervised)
+    assert scores["test_tasks"] == len(EVALUATION_TASKS)
+    assert scores["test_inputs"] == sum(len(task["test"]) for task in EVALUATION_TASKS.values())
+    assert canvas_accuracy(test, test.labels) == {"token_accuracy": 1.0, "exact_accuracy": 1.0,
+                                                  "examples": len(tokens), "tokens": supervised}
 
 
 def test_submission_lists_two_attempts_per_test_input_in_order(task_and_test, tmp_path):

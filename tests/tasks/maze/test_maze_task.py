@@ -112,6 +112,17 @@ def test_scores_count_an_alternative_shortest_path_as_optimal_but_not_exact():
     assert scores["token_accuracy"] == pytest.approx((9 + 3 + 8) / 27)
 
 
+def test_score_returns_exactly_the_declared_metrics_and_alternative_paths_only_describe():
+    task = _task(height=5, width=5, min_path_length=6, test_count=4)
+    data = task.build("test", seed=0)
+    scores = task.score(data, data.labels)
+    assert set(scores) == {m.name for m in task.metrics()}
+    assert (scores["examples"], scores["tokens"]) == (4, 4 * 25)
+    declared = {m.name: m for m in task.metrics()}
+    assert declared["optimal_accuracy"].better == "higher" and declared["optimal_accuracy"].tolerance is not None
+    assert (declared["alternative_path_rate"].better, declared["alternative_path_rate"].tolerance) == ("neither", None)
+
+
 def test_score_of_wrongly_shaped_predictions_is_a_task_error():
     with pytest.raises(TaskError, match="shape"):
         _task(height=3, width=3).score(_room_dataset([ROOM]), np.zeros((1, 8)))

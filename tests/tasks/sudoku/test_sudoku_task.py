@@ -13,7 +13,7 @@ from tasks.sudoku.metrics import is_valid_solution, keeps_givens
 
 
 def small(**changes) -> SudokuTask:
-    settings = {"size": 4, "train_size": 12, "test_size": 8, "num_aug": 0, "min_rating": 0} | changes
+    settings = {"size": 4, "train_count": 12, "test_count": 8, "num_aug": 0, "min_rating": 0} | changes
     return SudokuTask(SudokuConfig(**settings))
 
 
@@ -23,8 +23,8 @@ def grids(task: SudokuTask, tokens: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(
     "changes, field",
-    [({"size": 5}, "size"), ({"source": "web"}, "source"), ({"source": "csv"}, "csv_dir"),
-     ({"train_size": 0}, "train_size"), ({"test_size": 0}, "test_size"), ({"num_aug": -1}, "num_aug"),
+    [({"size": 5}, "size"), ({"source": "web"}, "source"), ({"source": "csv"}, "data_dir"),
+     ({"train_count": 0}, "train_count"), ({"test_count": 0}, "test_count"), ({"num_aug": -1}, "num_aug"),
      ({"min_rating": -2}, "min_rating"), ({"size": 4, "min_rating": 1}, "min_rating")],
 )
 def test_bad_config_is_an_error_naming_the_field(changes, field):
@@ -39,7 +39,7 @@ def test_vocabulary_and_sequence_follow_the_board_size(size):
 
 
 def test_built_split_holds_puzzles_as_inputs_and_full_solutions_as_labels():
-    task = small(size=6, train_size=5)
+    task = small(size=6, train_count=5)
     data = task.build("train", seed=0)
     puzzles, solutions = grids(task, data.inputs), grids(task, data.labels)
     assert data.inputs.shape == (5, 36) and data.metadata["vocab_size"] == 8
@@ -60,27 +60,27 @@ def test_same_key_gives_byte_identical_files(tmp_path):
 
 def test_cache_key_names_everything_that_changes_the_data(tmp_path):
     small().build("train", seed=0, cache_dir=tmp_path)
-    small(train_size=13).build("train", seed=0, cache_dir=tmp_path)
+    small(train_count=13).build("train", seed=0, cache_dir=tmp_path)
     small().build("train", seed=1, cache_dir=tmp_path)
     assert len(list(tmp_path.iterdir())) == 3
 
 
 def test_different_seed_gives_different_puzzles():
-    a, b = small(size=9, train_size=4).build("train", seed=0), small(size=9, train_size=4).build("train", seed=1)
+    a, b = small(size=9, train_count=4).build("train", seed=0), small(size=9, train_count=4).build("train", seed=1)
     assert not {r.tobytes() for r in a.inputs} & {r.tobytes() for r in b.inputs}
 
 
 def test_generated_train_and_test_are_disjoint():
-    task = small(train_size=30, test_size=30)
+    task = small(train_count=30, test_count=30)
     train, test = task.build("train", seed=0), task.build("test", seed=0)
     assert not {r.tobytes() for r in train.inputs} & {r.tobytes() for r in test.inputs}
 
 
 def test_augmented_training_groups_hold_the_original_then_valid_copies():
-    task = small(size=9, train_size=3, num_aug=4)
+    task = small(size=9, train_count=3, num_aug=4)
     data = task.build("train", seed=0)
     assert data.group_indices.tolist() == [0, 5, 10, 15] and len(data.inputs) == 15
-    original = small(size=9, train_size=3).build("train", seed=0)
+    original = small(size=9, train_count=3).build("train", seed=0)
     assert (data.inputs[::5] == original.inputs).all()
     puzzles, solutions = grids(task, data.inputs), grids(task, data.labels)
     assert is_valid_solution(solutions).all() and keeps_givens(puzzles, solutions).all()
@@ -88,7 +88,7 @@ def test_augmented_training_groups_hold_the_original_then_valid_copies():
 
 
 def test_augmented_copies_never_repeat_a_test_puzzle(tmp_path):
-    task = small(size=4, train_size=40, test_size=40, num_aug=50)  # 4x4: few puzzles, so copies do collide
+    task = small(size=4, train_count=40, test_count=40, num_aug=50)  # 4x4: few puzzles, so copies do collide
     train = task.build("train", seed=0, cache_dir=tmp_path)
     test = task.build("test", seed=0, cache_dir=tmp_path)
     assert train.extra["augmented_dropped"] > 0
@@ -111,7 +111,7 @@ def write_csv(path, puzzles, solutions, ratings):
 
 
 @pytest.fixture(scope="module")
-def csv_dir(tmp_path_factory):
+def data_dir(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("csv")
     train, test = generate(10, size=9, seed=0, split="train"), generate(4, size=9, seed=0, split="test")
     # The last training row repeats a test puzzle: the loader must never pick it for training.
@@ -121,52 +121,63 @@ def csv_dir(tmp_path_factory):
     return tmp_path
 
 
-def csv_task(csv_dir, **changes) -> SudokuTask:
-    settings = {"source": "csv", "csv_dir": str(csv_dir), "train_size": 10, "test_size": 0, "num_aug": 0}
+def csv_task(data_dir, **changes) -> SudokuTask:
+    settings = {"source": "csv", "data_dir": str(data_dir), "train_count": 10, "test_count": 0, "num_aug": 0}
     return SudokuTask(SudokuConfig(**(settings | changes)))
 
 
-def test_csv_training_sample_is_seeded_recorded_and_disjoint_from_test(csv_dir):
-    train = csv_task(csv_dir).build("train", seed=0)
-    test = csv_task(csv_dir).build("test", seed=0)
+def test_csv_training_sample_is_seeded_recorded_and_disjoint_from_test(data_dir):
+    train = csv_task(data_dir).build("train", seed=0)
+    test = csv_task(data_dir).build("test", seed=0)
     assert sorted(train.extra["source_rows"].tolist()) == list(range(10))  # the repeated test puzzle is skipped
     assert len(test.inputs) == 4 and not {r.tobytes() for r in train.inputs} & {r.tobytes() for r in test.inputs}
-    sample = csv_task(csv_dir, train_size=4).build("train", seed=7)
-    again = csv_task(csv_dir, train_size=4).build("train", seed=7)
-    other = csv_task(csv_dir, train_size=4).build("train", seed=8)
+    sample = csv_task(data_dir, train_count=4).build("train", seed=7)
+    again = csv_task(data_dir, train_count=4).build("train", seed=7)
+    other = csv_task(data_dir, train_count=4).build("train", seed=8)
     assert sample.extra["sample_seed"] == 7
     assert (sample.extra["source_rows"] == again.extra["source_rows"]).all()
     assert (sample.extra["source_rows"] != other.extra["source_rows"]).any()
 
 
-def test_csv_minimum_rating_filters_rows(csv_dir):
-    data = csv_task(csv_dir, train_size=3, csv_min_rating=7).build("train", seed=0)
+def test_csv_minimum_rating_filters_rows(data_dir):
+    data = csv_task(data_dir, train_count=3, csv_min_rating=7).build("train", seed=0)
     assert set(data.extra["source_rows"].tolist()) <= {7, 8, 9} and (data.extra["difficulty"] >= 7).all()
 
 
-def test_csv_asking_for_more_puzzles_than_eligible_is_an_error(csv_dir):
+def test_csv_asking_for_more_puzzles_than_eligible_is_an_error(data_dir):
     with pytest.raises(TaskError, match="only 10 eligible"):
-        csv_task(csv_dir, train_size=11).build("train", seed=0)
+        csv_task(data_dir, train_count=11).build("train", seed=0)
 
 
-def test_csv_cache_key_changes_when_the_file_changes(csv_dir, tmp_path):
-    shutil.copytree(csv_dir, tmp_path / "data")
-    csv_dir = tmp_path / "data"
-    task = csv_task(csv_dir)
+def test_csv_cache_key_changes_when_the_file_changes(data_dir, tmp_path):
+    shutil.copytree(data_dir, tmp_path / "data")
+    data_dir = tmp_path / "data"
+    task = csv_task(data_dir)
     first = task.build("test", seed=0, cache_dir=tmp_path / "cache")
-    (csv_dir / "test.csv").write_text((csv_dir / "test.csv").read_text().rsplit("\n", 2)[0] + "\n")
+    (data_dir / "test.csv").write_text((data_dir / "test.csv").read_text().rsplit("\n", 2)[0] + "\n")
     second = task.build("test", seed=0, cache_dir=tmp_path / "cache")
     assert len(first.inputs) == 4 and len(second.inputs) == 3
 
 
 def test_score_reports_token_exact_and_valid_accuracy():
-    task = small(size=9, train_size=2)
+    task = small(size=9, train_count=2)
     data = task.build("train", seed=0)
     predictions = data.labels.copy()
     predictions[1, :2] = 0  # PAD in two cells of the second example
     scores = task.score(data, predictions)
     assert scores == {"token_accuracy": 1 - 2 / 162, "exact_accuracy": 0.5, "valid_accuracy": 0.5,
-                      "valid_but_different": 0.0}
+                      "valid_but_different": 0.0, "examples": 2, "tokens": 162}
+
+
+def test_score_returns_exactly_the_declared_metrics_and_valid_but_different_only_describes():
+    task = small()
+    data = task.build("test", seed=0)
+    assert set(task.score(data, data.labels)) == {m.name for m in task.metrics()}
+    declared = {m.name: m for m in task.metrics()}
+    assert [m.name for m in task.metrics()][:4] == ["exact_accuracy", "token_accuracy", "valid_accuracy",
+                                                    "valid_but_different"]
+    assert declared["valid_accuracy"].better == "higher" and declared["valid_accuracy"].tolerance is not None
+    assert (declared["valid_but_different"].better, declared["valid_but_different"].tolerance) == ("neither", None)
 
 
 def test_score_rejects_predictions_of_the_wrong_shape():
@@ -184,7 +195,7 @@ def test_decode_maps_tokens_back_to_digits():
 
 
 def test_draw_and_draw_segments_write_pngs(tmp_path):
-    task = small(size=9, train_size=1)
+    task = small(size=9, train_count=1)
     data = task.build("train", seed=0)
     prediction = data.labels[0].copy()
     prediction[:3] = 2
@@ -223,33 +234,33 @@ def test_download_fetches_both_csv_files(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("name, problem", [("absent", "does not exist"), ("file", "is a file, not a folder"),
                                            ("", "has no train.csv and no test.csv")])
-def test_csv_dir_that_is_missing_a_file_or_not_a_folder_is_an_error_naming_the_field(tmp_path, name, problem):
+def test_data_dir_that_is_missing_a_file_or_not_a_folder_is_an_error_naming_the_field(tmp_path, name, problem):
     (tmp_path / "file").write_text("")
-    with pytest.raises(TaskError, match=f"SudokuConfig.csv_dir: .* {problem}"):
+    with pytest.raises(TaskError, match=f"SudokuConfig.data_dir: .* {problem}"):
         csv_task(tmp_path / name).build("test")
 
 
-def test_csv_training_rows_that_repeat_a_test_puzzle_are_left_out_and_named_in_the_data_notes(csv_dir):
-    task = csv_task(csv_dir)
+def test_csv_training_rows_that_repeat_a_test_puzzle_are_left_out_and_named_in_the_data_notes(data_dir):
+    task = csv_task(data_dir)
     notes = task.data_notes(task.build("train", seed=0))
     assert notes == ["sudoku: 1 row of train.csv repeats a test.csv puzzle and was never sampled for training"]
     assert task.data_notes(task.build("test", seed=0)) == []
 
 
-def test_csv_with_no_eligible_puzzles_is_an_error_naming_the_file_and_why(csv_dir):
-    with pytest.raises(TaskError, match=r"test.csv: all puzzles wanted \(SudokuConfig.test_size\), only 0 eligible "
+def test_csv_with_no_eligible_puzzles_is_an_error_naming_the_file_and_why(data_dir):
+    with pytest.raises(TaskError, match=r"test.csv: all puzzles wanted \(SudokuConfig.test_count\), only 0 eligible "
                                         r"of 4 rows \(4 rated below csv_min_rating 100\)"):
-        csv_task(csv_dir, csv_min_rating=100).build("test", seed=0)
+        csv_task(data_dir, csv_min_rating=100).build("test", seed=0)
 
 
-def test_csv_asking_for_more_puzzles_than_eligible_names_the_field_and_the_rows_left_out(csv_dir):
-    with pytest.raises(TaskError, match=r"train.csv: 11 puzzles wanted \(SudokuConfig.train_size\), only 10 eligible "
+def test_csv_asking_for_more_puzzles_than_eligible_names_the_field_and_the_rows_left_out(data_dir):
+    with pytest.raises(TaskError, match=r"train.csv: 11 puzzles wanted \(SudokuConfig.train_count\), only 10 eligible "
                                         r"of 11 rows \(1 repeats a test.csv puzzle\)"):
-        csv_task(csv_dir, train_size=11).build("train", seed=0)
+        csv_task(data_dir, train_count=11).build("train", seed=0)
 
 
 def test_augmented_copies_dropped_for_equalling_a_test_puzzle_are_named_in_the_data_notes(tmp_path):
-    task = small(size=4, train_size=40, test_size=40, num_aug=50)
+    task = small(size=4, train_count=40, test_count=40, num_aug=50)
     train = task.build("train", seed=0, cache_dir=tmp_path)
     dropped = train.extra["augmented_dropped"]
     assert task.data_notes(train) == [f"sudoku: {dropped} augmented training copies equal a test puzzle and were "
@@ -257,7 +268,7 @@ def test_augmented_copies_dropped_for_equalling_a_test_puzzle_are_named_in_the_d
     assert small().data_notes(small().build("train")) == []
 
 
-def test_download_settings_point_source_and_csv_dir_at_the_folder(tmp_path):
-    assert small().download_settings(tmp_path) == {"source": "csv", "csv_dir": str(tmp_path)}
+def test_download_settings_point_source_and_data_dir_at_the_folder(tmp_path):
+    assert small().download_settings(tmp_path) == {"source": "csv", "data_dir": str(tmp_path)}
     config = SudokuConfig(**small().download_settings(tmp_path))
-    assert (config.source, config.csv_dir) == ("csv", str(tmp_path))
+    assert (config.source, config.data_dir) == ("csv", str(tmp_path))

@@ -1,11 +1,15 @@
-"""Synthetic configs, batches and one training step, shared by the tests and the timing cases of every arm."""
+"""Synthetic model configs and batches shared by the model, baseline and timing tests.
+
+Test helpers, kept out of the installed packages; pytest puts tests/ on the import path
+(`pythonpath` in pyproject.toml), so any test imports them as `model_helpers`.
+"""
 
 from __future__ import annotations
 
 import torch
 
 from hrm.config import ModelConfig
-from hrm.interface import Batch, ReasoningModel
+from hrm.interface import Batch
 
 
 def benchmark_config(**changes) -> ModelConfig:
@@ -53,14 +57,3 @@ def random_batch(config: ModelConfig, batch_size: int, seed: int = 0, device: st
         "puzzle_identifiers": torch.randint(0, config.num_puzzle_identifiers, (batch_size,), generator=generator),
     }
     return {k: v.to(device) for k, v in batch.items()}
-
-
-def training_step(model: ReasoningModel, optimizers: list[torch.optim.Optimizer], carry, batch: Batch):
-    """One full training step: a supervised segment, backward, every optimiser's step. Returns (carry, output)."""
-    carry, output = model.train_segment(carry, batch)
-    output.loss.backward()
-    for optimizer in optimizers:
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    model.on_optimizer_step()
-    return carry, output
