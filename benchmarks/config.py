@@ -57,7 +57,8 @@ class TrainConfig:
     checkpoint_interval: int = 0  # steps between checkpoints (0: at every evaluation); the ACT carry restarts there
     log_interval: int = 100  # steps per point of the training curves (and the early-stop window)
     early_stop_exact_accuracy: float = 0.0  # stop once training exact accuracy over a window reaches it (0: off)
-    data_seed: int = 0  # seed of the generated datasets (model seeds come from --seeds)
+    seeds: tuple[int, ...] = (0,)  # model seeds trained when --seeds is not given
+    data_seed: int = 0  # seed of the generated datasets
     cache_dir: str = "results/cache"  # generated datasets are cached here ("" = rebuild every time)
     threads: int = 0  # torch CPU threads per process (0: torch's default, or cores / workers with workers > 1)
     workers: int = 1  # accuracy cases trained at once in separate processes (1: one after another, in-process)
@@ -65,6 +66,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         check_positive(self, "train", ("batch_size", "steps", "log_interval", "workers"))
+        if not self.seeds or min(self.seeds) < 0 or len(set(self.seeds)) < len(self.seeds):
+            raise BenchmarkError(f"train.seeds must be distinct integers >= 0, got {self.seeds!r}")
         check_non_negative(self, "train", ("eval_interval", "eval_halt_max_steps", "checkpoint_interval", "threads"))
         if self.eval_mode not in ("fixed", "act"):
             raise BenchmarkError(f"train.eval_mode must be one of fixed, act, got {self.eval_mode!r}")
@@ -86,6 +89,7 @@ SHARED_SCALES: dict[str, dict[str, Any]] = {
         "optim.lr": 1e-3, "optim.weight_decay": 0.1, "optim.warmup_steps": 100,
         "train.batch_size": 32, "train.steps": 1500, "train.eval_interval": 500, "train.log_interval": 25,
         "train.threads": 1, "train.workers": 2,  # two single-thread cases at once use 2 cores best
+        "train.seeds": (0, 1, 2),  # the claims need an interval over seeds
     },
     "smoke": {
         "model.hidden_size": 16, "model.num_heads": 2, "model.expansion": 2.0,

@@ -33,11 +33,13 @@ class PreparedTask:
 
 @dataclass
 class TrainedModel:
-    """A model the accuracy suite trained: its resolved config and the checkpoint holding its weights."""
+    """A trained case: its resolved config, the checkpoint holding its weights, its final metrics and curves."""
 
     model_config: ModelConfig
     checkpoint: Path | None
     diverged_at: int | None = None  # the training diverged at this step: there is no model to evaluate
+    metrics: dict[str, float] = field(default_factory=dict)
+    series: dict[str, list] = field(default_factory=dict)
 
 
 @dataclass

@@ -22,23 +22,36 @@ def _save(figure: Figure, path: Path) -> Path:
 
 
 def learning_curves(records: list[Record], task: str, path: Path) -> Path | None:
-    """Training loss and test exact accuracy against step, one line per arm (first seed)."""
+    """Training loss, its parts (the LM loss; the Q-halt and Q-continue losses) and test exact accuracy against
+    step, one colour per arm (first seed). The parts are drawn apart because the Q losses grow from about 0
+    while no training puzzle is solved (the halt target is always 0) towards the entropy of a mixed target
+    once some are, which can lift the total while the LM loss falls."""
     cases = [r for r in _select(records, "accuracy", task) if r.series and r.seed is not None]
     if not cases:
         return None
     first_seed = cases[0].seed
-    figure = Figure(figsize=(10, 3.8))
-    loss_axis, accuracy_axis = figure.subplots(1, 2)
+    figure = Figure(figsize=(10, 7))
+    (total, lm), (q, accuracy) = figure.subplots(2, 2)
+    colours = {}
     for record in (r for r in cases if r.seed == first_seed):
         series = record.series
-        if "train_loss" in series:
-            loss_axis.plot(*zip(*series["train_loss"], strict=True), label=record.arm)
-        if "test_exact_accuracy" in series:
-            accuracy_axis.plot(*zip(*series["test_exact_accuracy"], strict=True), marker="o", label=record.arm)
-    loss_axis.set(xlabel="step", ylabel="training loss", title=f"{task}: training loss", yscale="log")
-    accuracy_axis.set(xlabel="step", ylabel="test exact accuracy", title=f"{task}: test exact accuracy",
-                      ylim=(-0.02, 1.02))
-    accuracy_axis.legend(fontsize=8)
+
+        def draw(axis, name, style="-", label=record.arm, series=series, arm=record.arm):
+            if name in series:
+                line = axis.plot(*zip(*series[name], strict=True), linestyle=style, label=label,
+                                 color=colours.get(arm))[0]
+                colours.setdefault(arm, line.get_color())
+
+        draw(total, "train_loss")
+        draw(lm, "train_lm_loss")
+        draw(q, "train_q_halt_loss", "-", f"{record.arm} halt")
+        draw(q, "train_q_continue_loss", ":", f"{record.arm} continue")
+        draw(accuracy, "test_exact_accuracy", "-")
+    total.set(xlabel="step", ylabel="loss", title=f"{task}: training loss (total)", yscale="log")
+    lm.set(xlabel="step", ylabel="LM loss", title="LM loss (per halted sequence)", yscale="log")
+    q.set(xlabel="step", ylabel="BCE", title="Q losses (halt solid, continue dotted)")
+    accuracy.set(xlabel="step", ylabel="test exact accuracy", title="test exact accuracy", ylim=(-0.02, 1.02))
+    accuracy.legend(fontsize=7)
     return _save(figure, path)
 
 
@@ -95,4 +108,55 @@ def accuracy_vs_budget(records: list[Record], task: str, path: Path) -> Path | N
     axis.set(xlabel="inference halt_max_steps (dotted: training's)", ylabel="test exact accuracy",
              title=f"{task}: inference-time scaling", ylim=(-0.02, 1.02))
     axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def _claim(records: list[Record], task: str, series: str) -> Record | None:
+    return next((r for r in _select(records, "claims", task) if r.series and series in r.series), None)
+
+
+def residual_curves(records: list[Record], task: str, path: Path) -> Path | None:
+    """C6: mean forward residual of z_L and z_H after each update of one segment, and a flat recurrence's."""
+    record = _claim(records, task, "hrm_z_L")
+    if record is None:
+        return None
+    figure = Figure(figsize=(6, 3.8))
+    axis = figure.subplots()
+    for name, style, label in (("flat_z_L", ":", "flat recurrence, z"), ("hrm_z_L", "-", f"{record.arm} z_L"),
+                               ("hrm_z_H", "--", f"{record.arm} z_H")):
+        axis.plot(*zip(*record.series[name], strict=True), linestyle=style, marker="o", label=label)
+    axis.set(xlabel="update within the segment", ylabel="||z_t - z_(t-1)|| / ||z_t||", yscale="log",
+             title=f"{task}: forward residuals (first segment, mean over examples)")
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def accuracy_band_vs_budget(records: list[Record], task: str, path: Path) -> Path | None:
+    """C5: exact accuracy against the inference budget, mean over seeds with its 95% interval."""
+    record = _claim(records, task, "exact_vs_budget")
+    if record is None:
+        return None
+    budgets, means, lows, highs = zip(*record.series["exact_vs_budget"], strict=True)
+    figure = Figure(figsize=(6, 3.8))
+    axis = figure.subplots()
+    axis.plot(budgets, means, marker="o", label=f"{record.arm} (mean over seeds)")
+    if all(value is not None and value == value for value in (*lows, *highs)):
+        axis.fill_between(budgets, lows, highs, alpha=0.25, label="95% interval")
+    axis.set_xscale("log", base=2)
+    axis.set(xlabel="inference halt_max_steps", ylabel="test exact accuracy", title=f"{task}: inference-time scaling")
+    axis.legend(fontsize=8)
+    return _save(figure, path)
+
+
+def segments_vs_difficulty(records: list[Record], task: str, path: Path) -> Path | None:
+    """C4b: segments used with ACT halting (mean over seeds) against each test example's difficulty."""
+    record = _claim(records, task, "segments_vs_difficulty")
+    if record is None:
+        return None
+    difficulty, segments = zip(*record.series["segments_vs_difficulty"], strict=True)
+    figure = Figure(figsize=(6, 3.8))
+    axis = figure.subplots()
+    axis.scatter(difficulty, segments, s=10, alpha=0.5)
+    axis.set(xlabel=record.labels.get("measure", "difficulty").rpartition(" with ")[2], ylabel="segments used",
+             title=f"{task}: segments with ACT halting vs difficulty")
     return _save(figure, path)

@@ -31,6 +31,7 @@ class Record:
     status: str = "ok"
     series: Mapping[str, list[list[float]]] | None = None  # curves: name -> [[x, y], ...]
     diverged_at_step: int | list[list[int]] | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)  # words that describe it (a claim's verdict); not matched
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -46,6 +47,8 @@ class Record:
                                     "status": self.status, "params": dict(self.params), "metrics": dict(self.metrics)}
         if self.diverged_at_step is not None:
             document["diverged_at_step"] = self.diverged_at_step
+        if self.labels:
+            document["labels"] = dict(self.labels)
         if self.series:
             document["series"] = {name: [list(point) for point in points] for name, points in self.series.items()}
         return document
@@ -55,7 +58,7 @@ class Record:
         return cls(suite=document["suite"], task=document["task"], arm=document["arm"], seed=document["seed"],
                    metrics=dict(document.get("metrics") or {}), params=dict(document.get("params") or {}),
                    status=document.get("status", "ok"), series=document.get("series"),
-                   diverged_at_step=document.get("diverged_at_step"))
+                   diverged_at_step=document.get("diverged_at_step"), labels=dict(document.get("labels") or {}))
 
     def diverged_text(self) -> str:
         """'diverged at step k' for a case, 'diverged (seed s at step k, ...)' for a seed aggregate."""

@@ -43,7 +43,8 @@ def write_report(results: dict[str, Any], directory: Path, images: list[tuple[st
         lines += ["## Data", "", "What the dataset builds left out:", "",
                   *[f"- {note}" for note in results["data_notes"]], ""]
     figures: list[tuple[str, Path]] = []
-    for name in results["suites"]:
+    order = sorted(results["suites"], key=lambda name: not getattr(SUITES.get(name), "leads_report", False))
+    for name in order:
         suite = SUITES.get(name) or _Unregistered(name)
         section = [record for record in records if record.suite == name]
         if section:

@@ -60,7 +60,8 @@ def parser() -> argparse.ArgumentParser:
                         "sizes, needs a GPU (default: cpu)")
     p.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks (default: {','.join(TASKS)})")
     p.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated arms (default: {','.join(ARMS)})")
-    p.add_argument("--seeds", default="0", help="comma-separated model seeds (default: 0)")
+    p.add_argument("--seeds", default=None,
+                   help="comma-separated model seeds (default: the scale's train.seeds; cpu: 0,1,2)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                    help="training device; auto = CUDA when available (default: auto)")
     p.add_argument("--out", type=Path, default=None,
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = resolve(args.scale, args.overrides)
     tasks, arms = _names(args.tasks, TASKS, "task"), _names(args.arms, ARMS, "arm")
-    seeds = _seeds(args.seeds)
+    seeds = _seeds(args.seeds) if args.seeds is not None else list(config.train.seeds)
     suites = list(SUITES) if args.suite == "all" else [args.suite]
     device = resolve_device(args.device)
     if config.train.threads:
@@ -219,6 +220,9 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
         print(f"interrupted ({interrupted or 'Ctrl-C'}): the {len(records)} records finished so far are in "
               f"{out_dir / 'results.json'}; continue with --resume: {_resume_command(out_dir)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    for suite in sorted(suites, key=lambda name: not SUITES[name].leads_report):  # the leading suites first
+        for line in SUITES[suite].summary([record for record in records if record.suite == suite]):
+            print(line)
     timing = ", ".join(f"{name.removesuffix('_wall_s')} {value:.1f} s" for name, value in walls.items()
                        if name != "wall_s")
     print(f"{len(records)} records in {walls['wall_s']:.1f} s ({timing})\nreport:  {report}\n"

@@ -39,6 +39,7 @@ class Suite(abc.ABC):
     note: ClassVar[str] = ""  # what the section's numbers mean, printed above them
     settings_class: ClassVar[type | None] = None  # a dataclass; None: the suite has no settings of its own
     scales: ClassVar[Mapping[str, Mapping[str, Any]]] = {}  # scale -> {"<name>.<field>": value}
+    leads_report: ClassVar[bool] = False  # its section comes first in report.md and the console summary
 
     @abc.abstractmethod
     def run(self, ctx: SuiteContext) -> Iterator[Record]:
@@ -65,6 +66,10 @@ class Suite(abc.ABC):
 
     def figures(self, records: list[Record], directory: Path) -> list[tuple[str, Path]]:
         """(caption, PNG) figures drawn from `records` into `directory`; none by default."""
+        return []
+
+    def summary(self, records: list[Record]) -> list[str]:
+        """Lines for the console summary at the end of a run; none by default."""
         return []
 
 

@@ -40,28 +40,50 @@ class HRMCore(RecurrentCore):
         shape = (batch_size, self.config.prefix_len + self.config.seq_len, self.config.hidden_size)
         return self.z_H0.to(device).expand(shape), self.z_L0.to(device).expand(shape)
 
-    def forward(self, state: State, batch: Batch) -> tuple[State, torch.Tensor, torch.Tensor]:
-        """One segment: L runs T times, then H once, repeated N times (L..L, H, L..L, H, ...).
+    def schedule(self) -> list[str]:
+        """The updates of one segment in order: N times (T times "L", then "H")."""
+        return (["L"] * self.config.L_cycles + ["H"]) * self.config.H_cycles
 
-        `one_step`: every call but the last L and the last H runs without gradient (the reference's
-        one-step gradient); `bptt`: every call is differentiated. The returned state is detached.
+    def _update(self, module: str, z_H: torch.Tensor, z_L: torch.Tensor, x: torch.Tensor,
+                cos_sin) -> tuple[torch.Tensor, torch.Tensor]:
+        if module == "L":
+            return z_H, self.L_level(z_L, z_H + x, cos_sin)
+        return self.H_level(z_H, z_L, cos_sin), z_L
+
+    def forward(self, state: State, batch: Batch) -> tuple[State, torch.Tensor, torch.Tensor]:
+        """One segment: the updates of `schedule` (L runs T times, then H once, repeated N times).
+        `one_step`: every update but the last L and the last H runs without gradient (the reference's
+        one-step gradient); `bptt`: every update is differentiated. The returned state is detached.
         """
         z_H, z_L = state
         x = self.embedding(batch["inputs"], batch["puzzle_identifiers"])
         cos_sin = self.rotary() if self.rotary is not None else None
-        cycles, steps = self.config.H_cycles, self.config.L_cycles
+        schedule = self.schedule()
         differentiate_all = self.config.gradient_mode == "bptt" and torch.is_grad_enabled()
         with torch.set_grad_enabled(differentiate_all):
-            for cycle in range(cycles):
-                last_cycle = cycle == cycles - 1
-                for _ in range(steps - 1 if last_cycle else steps):
-                    z_L = self.L_level(z_L, z_H + x, cos_sin)
-                if not last_cycle:
-                    z_H = self.H_level(z_H, z_L, cos_sin)
-        z_L = self.L_level(z_L, z_H + x, cos_sin)
-        z_H = self.H_level(z_H, z_L, cos_sin)
+            for module in schedule[:-2]:
+                z_H, z_L = self._update(module, z_H, z_L, x, cos_sin)
+        for module in schedule[-2:]:  # the final L and H updates, always differentiated
+            z_H, z_L = self._update(module, z_H, z_L, x, cos_sin)
         logits, q_logits = self.heads(z_H)
         return (z_H.detach(), z_L.detach()), logits, q_logits
+
+    @torch.no_grad()
+    def trajectory(self, state: State, batch: Batch,
+                   flat: bool = False) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+        """(module, z_H, z_L) after every update of one segment from `state`, for analysis (HRM.md section 6).
+
+        `flat`: the same number of updates, all by the L module with z_H held at its starting value (a flat
+        recurrence of the same blocks, the control for hierarchical convergence).
+        """
+        z_H, z_L = state
+        x = self.embedding(batch["inputs"], batch["puzzle_identifiers"])
+        cos_sin = self.rotary() if self.rotary is not None else None
+        states = []
+        for module in self.schedule():
+            z_H, z_L = self._update("L" if flat else module, z_H, z_L, x, cos_sin)
+            states.append(("L" if flat else module, z_H, z_L))
+        return states
 
     def block_applications(self) -> int:
         """N * (T * L_layers + H_layers) blocks."""

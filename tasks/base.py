@@ -112,6 +112,15 @@ class Task(abc.ABC):
     def draw_segments(self, path: Path, inputs: np.ndarray, segment_predictions: np.ndarray) -> Path:
         """PNG strip of the prediction after each segment ([segments, seq_len]); returns the path written."""
 
+    def difficulty(self, dataset: PuzzleDataset) -> tuple[str, np.ndarray] | None:
+        """(what it measures, [examples] values): each example's difficulty by the task's own measure, for
+        asking whether a model spends more segments on harder examples. By default the per-puzzle
+        `extra["difficulty"]` the build recorded, repeated for each example of a puzzle; None without one."""
+        values = dataset.extra.get("difficulty")
+        if values is None or len(values) != len(dataset.puzzle_indices) - 1:
+            return None
+        return "difficulty", np.repeat(np.asarray(values, dtype=np.float64), np.diff(dataset.puzzle_indices))
+
     def data_notes(self, dataset: PuzzleDataset) -> list[str]:
         """Human-readable notes on data the build of `dataset` skipped or dropped (malformed files, puzzles
         that do not fit, training puzzles that repeat a test puzzle), one sentence each with counts and

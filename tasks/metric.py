@@ -82,6 +82,12 @@ class Metric:
                                    description=f"standard deviation over seeds of {self.name}",
                                    denominator=None)
 
+    def bound(self, side: str) -> Metric:
+        """The declaration of the `side` ("low" or "high") end of this metric's 95% interval over seeds."""
+        return dataclasses.replace(self, name=f"{self.name}_ci_{side}", better="neither", tolerance=None,
+                                   description=f"{side} end of the 95% interval over seeds of {self.name}",
+                                   denominator=None)
+
     def format(self, value: float | None) -> str:
         """The value as the report prints it: proportions to 3 decimals, bytes in MiB, counts whole."""
         if value is None:

@@ -34,6 +34,7 @@ from benchmarks.context import (
 )
 from benchmarks.evaluation import to_device
 from benchmarks.record import Record
+from benchmarks.statistics import across_seeds
 from benchmarks.suite import Suite, markdown_table, task_figures
 from benchmarks.tracking import flatten
 from benchmarks.training_state import CHECKPOINT
@@ -160,7 +161,7 @@ def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Rec
     groups: dict[tuple[str, str], list[CaseResult]] = {}
     for result in results:
         task, arm, seed = result.task, result.arm, result.seed
-        ctx.trained[(task, arm, seed)] = TrainedModel(result.model_config, result.checkpoint, result.diverged_at)
+        ctx.trained[(task, arm, seed)] = _trained_model(result)
         if seed == ctx.seeds[0]:
             ctx.images.extend(result.images)
         # Yielded before anything else, so that a stop from here on still finds the record with the runner.
@@ -180,6 +181,24 @@ def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Rec
         group.append(result)
         if len(group) == len(ctx.seeds) > 1:
             yield _aggregate(sorted(group, key=lambda case: ctx.seeds.index(case.seed)))
+
+
+def _trained_model(result: CaseResult) -> TrainedModel:
+    return TrainedModel(result.model_config, result.checkpoint, result.diverged_at, result.metrics, result.series)
+
+
+def trained_model(ctx: SuiteContext, config: RunConfig, task: str, arm: str, seed: int, suite: str) -> TrainedModel:
+    """The accuracy suite's model for (task, arm, seed) when this invocation trained it with `config`'s model;
+    else one trained now (in `cases/<suite>-<task>-<arm>-<seed>`, resumable) and kept for the next suite."""
+    model_config = case_model_config(config, task, arm, prepare_task(config, task).train)
+    trained = ctx.trained.get((task, arm, seed))
+    if trained is None or trained.model_config != model_config or trained.checkpoint is None:
+        out_dir = ctx.out_dir / "cases" / f"{suite}-{task}-{arm}-{seed}"
+        trained = _trained_model(run_case(config, task, arm, seed, device=ctx.device, out_dir=out_dir,
+                                          resume=ctx.resume))
+        if config is ctx.config:
+            ctx.trained[(task, arm, seed)] = trained
+    return trained
 
 
 def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterator[CaseResult]:
@@ -224,7 +243,8 @@ def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], ser
 
 def _aggregate(cases: list[CaseResult]) -> Record:
     """The seeds' record: each metric's mean over the seeds that finished, its sample standard deviation
-    (`<name>_std`) when two or more did, and `seeds`; "diverged" (with each diverged [seed, step]) when any
+    (`<name>_std`) and 95% Student-t interval (`<name>_ci_low`, `<name>_ci_high`) when two or more did, and
+    `seeds`; "diverged" (with each diverged [seed, step]) when any
     seed diverged, so a mean over the survivors is never shown as the arm's result."""
     finished = [case.metrics for case in cases if case.diverged_at is None]
     metrics: dict[str, float] = {"seeds": float(len(finished))}
@@ -233,6 +253,9 @@ def _aggregate(cases: list[CaseResult]) -> Record:
         metrics[name] = statistics.fmean(values)
         if len(values) > 1:
             metrics[f"{name}_std"] = statistics.stdev(values)
+        interval = across_seeds(values)
+        if interval.has_interval:
+            metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"] = interval.low, interval.high
     diverged = [[case.seed, case.diverged_at] for case in cases if case.diverged_at is not None]
     return _record(cases[0], None, metrics, None, "diverged" if diverged else "ok", diverged or None)
 
@@ -242,9 +265,9 @@ class AccuracySuite(Suite):
 
     name = "accuracy"
     title = "Accuracy"
-    note = ("Test-split metrics after training (mean ± standard deviation over seeds when there are several); "
-            "n: test examples; segments: mean segments used at evaluation; wall: training time without "
-            "evaluations.")
+    note = ("Test-split metrics after training: with several seeds, the mean over seeds and its 95% interval "
+            "(Student t over seeds) in brackets; n: test examples; seeds: the seeds behind each row; segments: mean "
+            "segments used at evaluation; wall: training time without evaluations.")
 
     def run(self, ctx: SuiteContext) -> Iterator[Record]:
         """Every task x arm x seed as it finishes, and one aggregate record (seed null) per task x arm once all
@@ -256,7 +279,9 @@ class AccuracySuite(Suite):
     def metrics(self, tasks: list[Task]) -> list[Metric]:
         scores = [metric for task in tasks for metric in task.metrics()]
         own = [*scores, *_OWN_METRICS]
-        return [*own, *(metric.spread() for metric in own if metric.name != "seeds")]
+        spread = [metric for metric in own if metric.name != "seeds"]
+        return [*own, *(metric.spread() for metric in spread), *(metric.bound(side) for metric in spread
+                                                                  for side in ("low", "high"))]
 
     def report(self, records: list[Record], metrics: dict[str, Metric]) -> str:
         """One table per task, the task's own proportions as columns; a seed aggregate replaces its seeds' rows."""
@@ -275,13 +300,14 @@ class AccuracySuite(Suite):
             rows = []
             for r in rows_of_task:
                 m = r.metrics
-                tail = [_cell(metrics, "examples", m), _cell(metrics, "mean_segments", m),
+                seeds = f"{m['seeds']:.0f}" if "seeds" in m else "1"
+                tail = [_cell(metrics, "examples", m), seeds, _cell(metrics, "mean_segments", m),
                         _cell(metrics, "parameters", m), _cell(metrics, "train_wall_s", m)]
                 if r.diverged:
-                    rows.append([r.arm, r.diverged_text(), *["-"] * (len(columns) - 1), "-", "-", *tail[2:]])
+                    rows.append([r.arm, r.diverged_text(), *["-"] * (len(columns) - 1), "-", "-", "-", *tail[3:]])
                 else:
                     rows.append([r.arm, *[_cell(metrics, name, m) for name in columns], *tail])
-            headers = ["arm", *columns, "n", "segments", "parameters", "wall"]
+            headers = ["arm", *columns, "n", "seeds", "segments", "parameters", "wall"]
             tables.append(f"**{task}**\n\n" + markdown_table(rows, headers))
         return "\n\n".join(tables)
 
@@ -290,9 +316,11 @@ class AccuracySuite(Suite):
 
 
 def _cell(metrics: dict[str, Metric], name: str, values: dict[str, float]) -> str:
-    """`name`'s value as declared, with its spread over seeds when the record has one."""
+    """`name`'s value as declared, with its 95% interval over seeds when the record has one."""
     if name not in values:
         return "-"
     text = metrics[name].format(values[name]) if name in metrics else f"{values[name]:.4g}"
-    spread = values.get(f"{name}_std")
-    return text + (f" ± {metrics[name].format(spread)}" if spread is not None and name in metrics else "")
+    low, high = values.get(f"{name}_ci_low"), values.get(f"{name}_ci_high")
+    if low is None or high is None or name not in metrics:
+        return text
+    return f"{text} [{metrics[name].format(low)}, {metrics[name].format(high)}]"

@@ -25,7 +25,7 @@ from benchmarks.errors import BenchmarkError
 from benchmarks.evaluation import Evaluation, evaluate_split
 from benchmarks.record import Record
 from benchmarks.suite import Suite, format_metric, markdown_table, task_figures
-from benchmarks.suites.accuracy import EVALUATION_METRICS, run_case
+from benchmarks.suites.accuracy import EVALUATION_METRICS, trained_model
 from benchmarks.training_state import load_weights
 from tasks.base import Task
 from tasks.metric import Metric
@@ -71,7 +71,7 @@ class ActSuite(Suite):
                 model_config = case_model_config(config, task, arm, prepared.train)
                 with ctx.tracker.run(f"act/{task}/{arm}/{seed}", parent=ctx.parent,
                                      tags={"suite": "act", "task": task, "arm": arm, "seed": str(seed)}) as run:
-                    trained = _trained(ctx, config, task, arm, seed, model_config)
+                    trained = trained_model(ctx, config, task, arm, seed, self.name)
                     budget = model_config.halt_max_steps
                     if trained.diverged_at is not None:
                         run.fail(f"training diverged at step {trained.diverged_at}")
@@ -128,16 +128,6 @@ class ActSuite(Suite):
             ("segments with ACT halting", plots.segments_histogram, "segments_histogram"),
             ("accuracy vs inference budget", plots.accuracy_vs_budget, "accuracy_vs_budget"),
         ])
-
-
-def _trained(ctx: SuiteContext, config: RunConfig, task: str, arm: str, seed: int, model_config) -> TrainedModel:
-    """The accuracy suite's model for (task, arm, seed) when its config matches; else one trained now."""
-    trained = ctx.trained.get((task, arm, seed))
-    if trained is None or trained.model_config != model_config or trained.checkpoint is None:
-        out_dir = ctx.out_dir / "cases" / f"act-{task}-{arm}-{seed}"
-        result = run_case(config, task, arm, seed, device=ctx.device, out_dir=out_dir, resume=ctx.resume)
-        trained = TrainedModel(result.model_config, result.checkpoint, result.diverged_at)
-    return trained
 
 
 def _load_model(arm: str, trained: TrainedModel):

@@ -52,6 +52,16 @@ def slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
 
 
+def saved_bytes(arm: str, model_config, batch, device) -> dict[str, float]:
+    """`saved_bytes` (and `cuda_peak_bytes` on CUDA) of one training step of `arm` built from `model_config`."""
+    engine.seed_everything(0)
+    measured = measure_activation_memory(build_arm(arm, model_config).to(device), batch)
+    metrics = {"saved_bytes": float(measured.saved_bytes)}
+    if measured.cuda_peak_bytes is not None:
+        metrics["cuda_peak_bytes"] = float(measured.cuda_peak_bytes)
+    return metrics
+
+
 class MemorySuite(Suite):
     name = "memory"
     title = "Memory"
@@ -81,11 +91,7 @@ class MemorySuite(Suite):
                         points = []
                         for value in values:
                             model_config = base.replace(**{loop: value})
-                            engine.seed_everything(0)
-                            measured = measure_activation_memory(build_arm(arm, model_config).to(ctx.device), batch)
-                            metrics = {"saved_bytes": float(measured.saved_bytes)}
-                            if measured.cuda_peak_bytes is not None:
-                                metrics["cuda_peak_bytes"] = float(measured.cuda_peak_bytes)
+                            metrics = saved_bytes(arm, model_config, batch, ctx.device)
                             points.append(metrics)
                             params = {"sweep": loop, "loop": names.get(loop, loop), "H_cycles": model_config.H_cycles,
                                       "L_cycles": model_config.L_cycles, "batch_size": settings.batch_size}

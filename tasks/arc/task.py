@@ -81,7 +81,9 @@ class ARCTask(Task):
     splits = SPLITS
     scales = {
         "smoke": {"task.canvas": 8, "task.augmentations": 2, "task.max_tasks": 8},
-        "cpu": {"task.canvas": 6, "task.augmentations": 2, "task.max_tasks": 0, "train.steps": 1000,
+        # ARC stays at the floor on a CPU (every arm solved 0-2 of 48 test inputs after 1000 steps), so the cpu
+        # scale only trains it long enough to exercise its path; its claims are reported at the floor.
+        "cpu": {"task.canvas": 6, "task.augmentations": 2, "task.max_tasks": 0, "train.steps": 50,
                 "optim.puzzle_emb_lr": 1e-2, "optim.puzzle_emb_weight_decay": 0.1},
         # the paper trains ARC with its own weight decay and puzzle-embedding settings
         "paper": {"optim.weight_decay": 0.1, "optim.puzzle_emb_lr": 1e-2, "optim.puzzle_emb_weight_decay": 0.1},

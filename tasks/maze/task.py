@@ -172,6 +172,11 @@ class MazeTask(Task):
             *COUNTS,
         )
 
+    def difficulty(self, dataset: PuzzleDataset) -> tuple[str, np.ndarray] | None:
+        """The shortest S-to-G path length of each maze (the build's `extra["difficulty"]`)."""
+        found = super().difficulty(dataset)
+        return None if found is None else ("shortest path length", found[1])
+
     def decode(self, sequence: np.ndarray) -> np.ndarray:
         sequence = np.asarray(sequence)
         if sequence.size != self.seq_len:

@@ -162,6 +162,10 @@ class SudokuTask(Task):
             *COUNTS,
         )
 
+    def difficulty(self, dataset: PuzzleDataset) -> tuple[str, np.ndarray]:
+        """Blank cells per puzzle: what the solver must fill (the backtrack rating is 0 for every 4x4 puzzle)."""
+        return "blank cells", (tokens_to_digits(dataset.inputs) == 0).sum(axis=1).astype(np.float64)
+
     def decode(self, sequence: np.ndarray) -> np.ndarray:
         """[seq_len] tokens -> [size, size] digits (0 blank, -1 PAD)."""
         sequence = np.asarray(sequence)

@@ -43,7 +43,7 @@ def test_a_toy_task_arm_and_suite_run_through_the_runner_report_and_compare(toys
                  "toy-one-cycle,hrm", "--out", str(out), "--set", f"train.cache_dir={data_cache}"]) == 0
     results = json.loads((out / "results.json").read_text())
     records = results["records"]
-    assert results["suites"] == ["accuracy", "memory", "throughput", "act", "toy-size"]
+    assert results["suites"] == ["accuracy", "memory", "throughput", "act", "claims", "toy-size"]
     accuracy = {(r["task"], r["arm"]): r for r in records if r["suite"] == "accuracy"}
     assert set(accuracy) == {(t, a) for t in ("toy-reverse", "sudoku") for a in ("toy-one-cycle", "hrm")}
     toy_case = accuracy[("toy-reverse", "toy-one-cycle")]

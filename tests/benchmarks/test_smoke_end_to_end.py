@@ -30,7 +30,7 @@ def _run_all(tmp_path, cache, tracking_uri, *selection: str) -> tuple[dict, floa
 def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str], arms: list[str]) -> None:
     assert results["schema_version"] == 2 and results["scale"] == "smoke" and results["suites"] == list(SUITES)
     assert {"type", "name", "class", "threads"} <= set(results["device"])
-    assert {(r["suite"], r["task"], r["arm"]) for r in results["records"] if r["suite"] != "act"} == {
+    assert {(r["suite"], r["task"], r["arm"]) for r in results["records"] if r["suite"] not in ("act", "claims")} == {
         (suite, task, arm) for suite in ("accuracy", "memory", "throughput") for task in tasks for arm in arms
     }
     assert results["mlflow"]["error"] is None and results["mlflow"]["tracking_uri"] == tracking_uri
@@ -58,6 +58,13 @@ def test_smoke_suite_all_writes_report_json_and_nested_mlflow_runs(tmp_path, dat
     act = {(r["arm"], r["params"]["mode"], r["params"]["eval_halt_max_steps"]) for r in results["records"]
            if r["suite"] == "act"}
     assert ("hrm", "act", 2) in act and ("hrm", "fixed", 4) in act
+    claims = {r["params"]["claim"]: r for r in results["records"] if r["suite"] == "claims"}
+    assert set(claims) == {"C3c", "C4a", "C4b", "C5a", "C5b", "C6", "C7"}  # the claims of the selected arms
+    for record in claims.values():
+        assert {"effect", "effect_low", "effect_high", "claim_seeds", "claim_examples"} <= set(record["metrics"])
+        assert record["labels"]["verdict"] in ("supported", "contradicted", "inconclusive")
+    report = (tmp_path / "results" / "smoke" / "report.md").read_text()
+    assert report.index("## Claims") < report.index("## Accuracy")
 
 
 @pytest.mark.slow
