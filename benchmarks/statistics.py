@@ -4,7 +4,8 @@
   same test set): the mean with a 95% Student-t interval over the seeds (`scipy.stats.ttest_1samp`). With
   one seed, or the same value on every seed, there is no interval, and no verdict but "inconclusive".
 - Across test examples (rank correlations, statistics of hidden states): a 95% BCa bootstrap interval over
-  the examples (`scipy.stats.bootstrap`, seeded so a rerun gives the same interval).
+  the examples (`scipy.stats.bootstrap`, seeded so a rerun gives the same interval; the percentile interval
+  where BCa is undefined because every resample gives the same value).
 
 A verdict compares the interval with what the claim says:
 - `higher`: supported when the whole interval is above 0, contradicted when it is below 0;
@@ -71,11 +72,14 @@ def bootstrap(samples: Sequence[np.ndarray], statistic: Callable[..., float], *,
     count = len(arrays[0])
     if count < 3 or not math.isfinite(value):
         return Estimate(value, math.nan, math.nan, count)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # a degenerate resample gives a NaN bound, reported as no interval
-        result = stats.bootstrap(tuple(arrays), statistic, paired=True, vectorized=False, n_resamples=RESAMPLES,
-                                 confidence_level=CONFIDENCE, method="BCa", rng=np.random.default_rng(seed))
-    interval = result.confidence_interval
+    for method in ("BCa", "percentile"):  # BCa is undefined when every resample agrees (a perfect correlation)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a degenerate resample gives a NaN bound, tried again or reported
+            result = stats.bootstrap(tuple(arrays), statistic, paired=True, vectorized=False, n_resamples=RESAMPLES,
+                                     confidence_level=CONFIDENCE, method=method, rng=np.random.default_rng(seed))
+        interval = result.confidence_interval
+        if math.isfinite(interval.low) and math.isfinite(interval.high):
+            break
     return Estimate(value, float(interval.low), float(interval.high), count)
 
 

@@ -17,7 +17,7 @@ def _accuracy_records(out, data_cache, workers: int) -> list[dict]:
     records = json.loads((out / "results.json").read_text())["records"]
     for record in records:
         for name in list(record["metrics"]):
-            if name.removesuffix("_std") in TIMINGS:
+            if name.removesuffix("_std").removesuffix("_ci_low").removesuffix("_ci_high") in TIMINGS:
                 del record["metrics"][name]
     return records
 
