@@ -72,7 +72,7 @@ def prepare_task(config: RunConfig, name: str) -> PreparedTask:
         task = get_task(name, task_config)
         seed = config.train.data_seed
         _PREPARED[key] = PreparedTask(
-            task, task.build("train", seed=seed, cache_dir=cache), task.build("test", seed=seed, cache_dir=cache)
+            task, task.prepare("train", seed=seed, cache_dir=cache), task.prepare("test", seed=seed, cache_dir=cache)
         )
     return _PREPARED[key]
 

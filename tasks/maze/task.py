@@ -41,6 +41,7 @@ class MazeConfig:
     uniform_path: bool = False  # label a uniformly drawn shortest path instead of the canonical one
     augment: bool = False  # training mazes in all 8 dihedral orientations (square mazes; off in the paper)
     data_dir: str = ""  # folder with the paper's train.csv / test.csv; empty: generate
+    dataset_dir: str = ""  # a ready-made dataset folder (train/, test/ splits) to use instead of building
 
     def __post_init__(self) -> None:
         for name in ("height", "width"):

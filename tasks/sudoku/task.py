@@ -28,6 +28,8 @@ class SudokuConfig:
     size:           board size: 4 (2x2 boxes), 6 (2x3 boxes) or 9
     source:         "generated" (this package's generator) or "csv" (the paper's files, see data_dir)
     data_dir:       folder holding train.csv and test.csv (`python -m tasks sudoku download` fetches them)
+    dataset_dir:    a ready-made dataset folder (train/ and test/ in the reference layout, from the reference's
+                    builders or `python -m tasks sudoku build`) read instead of building (`Task.prepare`)
     train_count:    training puzzles (sampled with the build seed from the CSV, or generated)
     test_count:     test puzzles; 0 = the whole CSV test file (csv only)
     num_aug:        augmented copies of each training puzzle (test puzzles are never augmented)
@@ -40,6 +42,7 @@ class SudokuConfig:
     size: int = 9
     source: str = "generated"
     data_dir: str = ""
+    dataset_dir: str = ""  # a ready-made dataset folder (train/, test/ splits) to use instead of building
     train_count: int = 1000
     test_count: int = 1000
     num_aug: int = 1000

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
+from benchmarks.engine import _batches
+from benchmarks.errors import BenchmarkError
 from benchmarks.suites.accuracy import run_case
+from tasks.dataset import from_arrays
 
 
 class Stop(Exception):
@@ -61,3 +65,10 @@ def test_case_result_counts_block_applications_per_example(smoke_config, cpu):
     assert result.block_applications_per_segment == model.H_cycles * (model.L_cycles * model.L_layers + model.H_layers)
     assert result.block_applications == result.block_applications_per_segment * result.metrics["mean_segments"]
     assert result.metrics["steps_trained"] == 2
+
+
+def test_too_few_groups_for_one_batch_names_the_groups_not_only_the_examples():
+    inputs = np.ones((12, 4), dtype=np.int64)
+    dataset = from_arrays(inputs, inputs, group_indices=np.array([0, 4, 8, 12]), vocab_size=3)
+    with pytest.raises(BenchmarkError, match=r"each of the split's 3 groups.*one batch \(8; the split has 12 examples"):
+        next(_batches(dataset, 8, seed=0, epoch=0, position=0))
