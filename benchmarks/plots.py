@@ -16,6 +16,12 @@ def _select(records: Iterable[Record], suite: str, task: str) -> list[Record]:
     return [r for r in records if r.suite == suite and r.task == task]
 
 
+def _single_axis() -> tuple[Figure, object]:
+    """The report's standard one-panel figure and its axis."""
+    figure = Figure(figsize=(6, 3.8))
+    return figure, figure.subplots()
+
+
 def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     return save_figure_atomic(figure, path, dpi=110)
@@ -60,8 +66,7 @@ def memory_vs_inner_loop(records: list[Record], task: str, path: Path) -> Path |
     points = [r for r in _select(records, "memory", task) if r.params.get("sweep") == "L_cycles"]
     if not points:
         return None
-    figure = Figure(figsize=(6, 3.8))
-    axis = figure.subplots()
+    figure, axis = _single_axis()
     styles = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))  # distinct, so arms with equal memory stay visible
     for index, arm in enumerate(dict.fromkeys(r.arm for r in points)):
         arm_points = sorted((r.params["L_cycles"], r.metrics["saved_bytes"] / 2**20) for r in points if r.arm == arm)
@@ -79,8 +84,7 @@ def segments_histogram(records: list[Record], task: str, path: Path) -> Path | N
     halting = [r for r in _select(records, "act", task) if r.params.get("mode") == "act" and r.series]
     if not halting:
         return None
-    figure = Figure(figsize=(6, 3.8))
-    axis = figure.subplots()
+    figure, axis = _single_axis()
     width = 0.8 / len(halting)
     for index, record in enumerate(halting):
         segments, counts = zip(*record.series["segments_histogram"], strict=True)
@@ -96,8 +100,7 @@ def accuracy_vs_budget(records: list[Record], task: str, path: Path) -> Path | N
     points = [r for r in _select(records, "act", task) if r.params.get("mode") == "fixed"]
     if not points:
         return None
-    figure = Figure(figsize=(6, 3.8))
-    axis = figure.subplots()
+    figure, axis = _single_axis()
     for arm in dict.fromkeys(r.arm for r in points):
         arm_points = sorted({(r.params["eval_halt_max_steps"], r.metrics["exact_accuracy"])
                              for r in points if r.arm == arm})
@@ -120,8 +123,7 @@ def residual_curves(records: list[Record], task: str, path: Path) -> Path | None
     record = _claim(records, task, "hrm_z_L")
     if record is None:
         return None
-    figure = Figure(figsize=(6, 3.8))
-    axis = figure.subplots()
+    figure, axis = _single_axis()
     for name, style, label in (("flat_z_L", ":", "flat recurrence, z"), ("hrm_z_L", "-", f"{record.arm} z_L"),
                                ("hrm_z_H", "--", f"{record.arm} z_H")):
         axis.plot(*zip(*record.series[name], strict=True), linestyle=style, marker="o", label=label)
@@ -137,8 +139,7 @@ def accuracy_band_vs_budget(records: list[Record], task: str, path: Path) -> Pat
     if record is None:
         return None
     budgets, means, lows, highs = zip(*record.series["exact_vs_budget"], strict=True)
-    figure = Figure(figsize=(6, 3.8))
-    axis = figure.subplots()
+    figure, axis = _single_axis()
     axis.plot(budgets, means, marker="o", label=f"{record.arm} (mean over seeds)")
     if all(value is not None and value == value for value in (*lows, *highs)):
         axis.fill_between(budgets, lows, highs, alpha=0.25, label="95% interval")
@@ -154,8 +155,7 @@ def segments_vs_difficulty(records: list[Record], task: str, path: Path) -> Path
     if record is None:
         return None
     difficulty, segments = zip(*record.series["segments_vs_difficulty"], strict=True)
-    figure = Figure(figsize=(6, 3.8))
-    axis = figure.subplots()
+    figure, axis = _single_axis()
     axis.scatter(difficulty, segments, s=10, alpha=0.5)
     axis.set(xlabel=record.labels.get("measure", "difficulty").rpartition(" with ")[2], ylabel="segments used",
              title=f"{task}: segments with ACT halting vs difficulty")

@@ -78,15 +78,16 @@ class Metric:
 
     def spread(self) -> Metric:
         """The declaration of this metric's standard deviation over seeds (`<name>_std`): same unit, not gated."""
-        return dataclasses.replace(self, name=f"{self.name}_std", better="neither", tolerance=None,
-                                   description=f"standard deviation over seeds of {self.name}",
-                                   denominator=None)
+        return self._over_seeds("std", f"standard deviation over seeds of {self.name}")
 
     def bound(self, side: str) -> Metric:
         """The declaration of the `side` ("low" or "high") end of this metric's 95% interval over seeds."""
-        return dataclasses.replace(self, name=f"{self.name}_ci_{side}", better="neither", tolerance=None,
-                                   description=f"{side} end of the 95% interval over seeds of {self.name}",
-                                   denominator=None)
+        return self._over_seeds(f"ci_{side}", f"{side} end of the 95% interval over seeds of {self.name}")
+
+    def _over_seeds(self, suffix: str, description: str) -> Metric:
+        """A statistic of this metric over seeds: same kind and unit, describing the run, never gated."""
+        return dataclasses.replace(self, name=f"{self.name}_{suffix}", better="neither", tolerance=None,
+                                   description=description, denominator=None)
 
     def format(self, value: float | None) -> str:
         """The value as the report prints it: proportions to 3 decimals, bytes in MiB, counts whole."""

@@ -28,7 +28,7 @@ from benchmarks.record import Record
 from benchmarks.statistics import Estimate, across_seeds, bootstrap, exact, paired_difference, rank_correlation, verdict
 from benchmarks.suite import Suite, markdown_table, task_figures
 from benchmarks.suites.accuracy import trained_model
-from benchmarks.suites.memory import LOOPS, saved_bytes, slope
+from benchmarks.suites.memory import LOOPS, loop_sweep, slope
 from benchmarks.training_state import load_weights
 from tasks.base import Task
 from tasks.dataset import test_batches
@@ -74,6 +74,7 @@ class _Cases:
     def __init__(self, ctx: SuiteContext) -> None:
         self.ctx = ctx
         self.evaluations: dict[tuple, Evaluation] = {}
+        self.models: dict[Path, object] = {}  # checkpoint -> its loaded model, read from disk once
 
     def trained(self, task: str, arm: str) -> list[tuple[int, TrainedModel]]:
         """(seed, trained case) for every seed of the run that did not diverge."""
@@ -81,7 +82,10 @@ class _Cases:
         return [(seed, case) for seed, case in cases if case.diverged_at is None]
 
     def model(self, arm: str, case: TrainedModel):
-        return load_weights(case.checkpoint, build_arm(arm, case.model_config)).to(self.ctx.device).eval()
+        if case.checkpoint not in self.models:
+            model = build_arm(arm, case.model_config)
+            self.models[case.checkpoint] = load_weights(case.checkpoint, model).to(self.ctx.device).eval()
+        return self.models[case.checkpoint]
 
     def evaluate(self, task: str, arm: str, seed: int, case: TrainedModel, budget: int, mode: str) -> Evaluation:
         key = (task, arm, seed, budget, mode)
@@ -116,9 +120,8 @@ def _memory(cases: _Cases, task: str, claim: Claim) -> Measured:
         base = case_model_config(ctx.config, task, arm, prepared.train)
         for loop in LOOPS:
             values = list(getattr(settings, f"{loop}_values"))
-            measured = [saved_bytes(arm, base.replace(**{loop: value}), batch, ctx.device)["saved_bytes"]
-                        for value in values]
-            slopes[f"{role}_slope_vs_{loop}"] = slope(values, measured)
+            points = loop_sweep(arm, base, loop, values, batch, ctx.device)
+            slopes[f"{role}_slope_vs_{loop}"] = slope(values, [point["saved_bytes"] for point in points])
     subject = [slopes[f"subject_slope_vs_{loop}"] for loop in LOOPS]
     control = [slopes[f"control_slope_vs_{loop}"] for loop in LOOPS]
     holds = all(value == 0 for value in subject) and all(value > 0 for value in control)
@@ -323,8 +326,7 @@ def _dimensionality(cases: _Cases, task: str, claim: Claim) -> Measured:
 
     rows = np.arange(len(finals["trained"][0]), dtype=float)
     effect = bootstrap((rows,), lambda r: ratio("trained", r) - ratio("initial", r))
-    everything = rows
-    extras = {"ratio_trained": ratio("trained", everything), "ratio_initial": ratio("initial", everything),
+    extras = {"ratio_trained": ratio("trained", rows), "ratio_initial": ratio("initial", rows),
               **{f"participation_{level}_{name}": participation_ratio(values.reshape(-1, values.shape[-1]))
                  for name, pair in finals.items() for level, values in zip(("z_H", "z_L"), pair, strict=True)}}
     return Measured(effect, verdict(effect, "higher"),

@@ -62,6 +62,12 @@ def saved_bytes(arm: str, model_config, batch, device) -> dict[str, float]:
     return metrics
 
 
+def loop_sweep(arm: str, base, loop: str, values: list[int], batch, device) -> list[dict[str, float]]:
+    """`saved_bytes` (and `cuda_peak_bytes`) of `arm` at each value of the ModelConfig field `loop`, every other
+    field as in `base`: the measurement behind the memory suite's records and the C1 claim."""
+    return [saved_bytes(arm, base.replace(**{loop: value}), batch, device) for value in values]
+
+
 class MemorySuite(Suite):
     name = "memory"
     title = "Memory"
@@ -88,13 +94,10 @@ class MemorySuite(Suite):
                                      tags={"suite": "memory", "task": task, "arm": arm}) as run:
                     for loop in LOOPS:
                         values = list(getattr(settings, f"{loop}_values"))
-                        points = []
-                        for value in values:
-                            model_config = base.replace(**{loop: value})
-                            metrics = saved_bytes(arm, model_config, batch, ctx.device)
-                            points.append(metrics)
-                            params = {"sweep": loop, "loop": names.get(loop, loop), "H_cycles": model_config.H_cycles,
-                                      "L_cycles": model_config.L_cycles, "batch_size": settings.batch_size}
+                        points = loop_sweep(arm, base, loop, values, batch, ctx.device)
+                        for value, metrics in zip(values, points, strict=True):
+                            params = {"sweep": loop, "loop": names.get(loop, loop), "H_cycles": base.H_cycles,
+                                      "L_cycles": base.L_cycles, loop: value, "batch_size": settings.batch_size}
                             yield Record("memory", task, arm, None, metrics, params)
                             run.log_metrics({f"{name}_vs_{loop}": v for name, v in metrics.items()}, step=value)
                         for name in points[0]:
