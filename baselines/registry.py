@@ -71,6 +71,10 @@ ARMS: dict[str, ArmSpec] = {
 }
 
 
+# The arm a checkpoint of the reference implementation (sapientinc/HRM) is, for `benchmarks.checkpoints`.
+REFERENCE_ARM = "hrm"
+
+
 def get_arm(name: str) -> ArmSpec:
     """The registered arm called `name`; ConfigError listing the known arms otherwise."""
     try:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from hrm.config import ModelConfig
-from hrm.interface import EvalMode, ReasoningModel
+from hrm.interface import IGNORE_LABEL_ID, EvalMode, EvalOutput, ReasoningModel
 from tasks.base import Task
 from tasks.dataset import PuzzleDataset, test_batches
 
@@ -22,6 +23,9 @@ class Evaluation:
     segments: np.ndarray  # [examples] segments each example used
     correct: np.ndarray  # [examples] bool: every supervised token right
     metrics: dict[str, float]  # task.score's metrics plus mean_segments and q_halt_accuracy
+    # With `per_segment`: exact and token accuracy of every example's prediction after each segment
+    segment_exact: np.ndarray | None = None  # [halt_max_steps]
+    segment_token: np.ndarray | None = None  # [halt_max_steps]
 
 
 def evaluation_budget(model_config: ModelConfig, eval_halt_max_steps: int = 0) -> int:
@@ -58,20 +62,41 @@ def evaluate_split(
     halt_max_steps: int,
     mode: EvalMode,
     device: torch.device,
+    per_segment: bool = False,
+    on_batch: Callable[[int], None] | None = None,
 ) -> Evaluation:
     """Run `model.evaluate` on every example of `dataset` and score the predictions with `task.score`.
 
     `q_halt_accuracy` is the fraction of examples whose final halting logit has the sign of their exact
     correctness (the reference's Q-halt accuracy); `mean_segments` the mean segments used per example.
+    `per_segment` also scores the prediction after each of the `halt_max_steps` segments: every example then
+    runs the whole budget, and in `act` mode its result is read at its first halt decision (what `act` mode's
+    early stop returns, at the cost of the segments after it). `on_batch(examples)` is called after each batch.
     """
     was_training = model.training
     model.eval()
     predictions, logits, segments = [], [], []
+    exact_counts = torch.zeros(halt_max_steps if per_segment else 0, dtype=torch.int64, device=device)
+    token_counts = torch.zeros_like(exact_counts)
+    supervised_tokens = 0
     for batch, real in test_batches(dataset, batch_size):
-        output = model.evaluate(to_device(batch, device), halt_max_steps=halt_max_steps, mode=mode)
+        batch = to_device(batch, device)
+        if per_segment:
+            output = model.evaluate(batch, halt_max_steps=halt_max_steps, mode="fixed", record_segments=True)
+            supervised = batch["labels"][:real] != IGNORE_LABEL_ID
+            right = output.segment_predictions[:, :real] == batch["labels"][:real]
+            exact_counts += (right | ~supervised).all(-1).sum(-1)
+            token_counts += (right & supervised).sum((1, 2))
+            supervised_tokens += int(supervised.sum())
+            if mode == "act":
+                output = _at_first_halt(output)
+        else:
+            output = model.evaluate(batch, halt_max_steps=halt_max_steps, mode=mode)
         predictions.append(output.predictions[:real])
         logits.append(output.q_halt_logits[:real].float())
         segments.append(output.segments[:real])
+        if on_batch is not None:
+            on_batch(real)
     model.train(was_training)
     predicted = torch.cat(predictions).cpu().numpy()
     q_halt = torch.cat(logits).cpu().numpy()
@@ -80,4 +105,19 @@ def evaluate_split(
     metrics = {name: float(value) for name, value in task.score(dataset, predicted, q_halt).items()}
     metrics["mean_segments"] = float(used.mean())
     metrics["q_halt_accuracy"] = float(np.mean((q_halt >= 0) == correct))
-    return Evaluation(predicted, q_halt, used, correct, metrics)
+    evaluation = Evaluation(predicted, q_halt, used, correct, metrics)
+    if per_segment:
+        evaluation.segment_exact = exact_counts.cpu().numpy() / len(predicted)
+        evaluation.segment_token = token_counts.cpu().numpy() / max(supervised_tokens, 1)
+    return evaluation
+
+
+def _at_first_halt(output: EvalOutput) -> EvalOutput:
+    """A fixed-mode output with recorded segments read as `act` mode returns it: each example's prediction and
+    halting logit at its first halt decision (the last segment when it never halts)."""
+    halts = output.segment_halts
+    last = halts.shape[0] - 1
+    first = torch.where(halts.any(0), halts.int().argmax(0), torch.full_like(halts[0], last, dtype=torch.int64))
+    rows = torch.arange(halts.shape[1], device=halts.device)
+    return EvalOutput(predictions=output.segment_predictions[first, rows],
+                      segments=first + 1, q_halt_logits=output.segment_q_halt_logits[first, rows])

@@ -160,3 +160,26 @@ def segments_vs_difficulty(records: list[Record], task: str, path: Path) -> Path
     axis.set(xlabel=record.labels.get("measure", "difficulty").rpartition(" with ")[2], ylabel="segments used",
              title=f"{task}: segments with ACT halting vs difficulty")
     return _save(figure, path)
+
+
+def segment_curves(record: Record, path: Path) -> Path:
+    """A checkpoint evaluation (suite "evaluate"): exact and token accuracy of the prediction after each
+    segment, and, in act mode, the histogram of segments used beside it."""
+    histogram = (record.series or {}).get("segments_histogram")
+    figure = Figure(figsize=(10 if histogram else 6, 3.8))
+    axes = figure.subplots(1, 2 if histogram else 1, squeeze=False)[0]
+    accuracy = axes[0]
+    for name, label, marker in (("exact_by_segment", "exact", "o"), ("token_by_segment", "token", "s")):
+        accuracy.plot(*zip(*record.series[name], strict=True), marker=marker, label=label)
+    segments = [int(s) for s, _ in record.series["exact_by_segment"]]
+    accuracy.set_xticks(segments if len(segments) <= 16 else segments[::max(len(segments) // 8, 1)])
+    accuracy.set(xlabel="segment", ylabel="test accuracy", ylim=(-0.02, 1.02),
+                 title=f"{record.task}: accuracy after each segment")
+    accuracy.legend(fontsize=8)
+    if histogram:
+        used, counts = zip(*histogram, strict=True)
+        axes[1].bar(used, counts, width=0.8)
+        axes[1].set_xticks(segments if len(segments) <= 16 else segments[::max(len(segments) // 8, 1)])
+        axes[1].set(xlabel="segments used (act mode)", ylabel="test examples",
+                    title=f"mean {record.metrics['mean_segments']:.2f} segments")
+    return _save(figure, path)

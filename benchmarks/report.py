@@ -40,7 +40,7 @@ def write_report(results: dict[str, Any], directory: Path, images: list[tuple[st
     metrics = {name: Metric.from_dict(values) for name, values in results.get("metrics", {}).items()}
     lines = [f"# Benchmark report: {results['run_name']}", "", _provenance(results), ""]
     if results.get("data_notes"):
-        lines += ["## Data", "", "What the dataset builds left out:", "",
+        lines += ["## Data", "", "Where the data came from and what its builds left out:", "",
                   *[f"- {note}" for note in results["data_notes"]], ""]
     figures: list[tuple[str, Path]] = []
     order = sorted(results["suites"], key=lambda name: not getattr(SUITES.get(name), "leads_report", False))

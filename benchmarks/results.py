@@ -70,8 +70,9 @@ def versions() -> dict[str, str | None]:
 
 
 def build_results(*, run_name: str, scale: str, suites: list[str], device: torch.device, config: dict[str, Any],
-                  mlflow: dict[str, Any], metrics: dict[str, Metric], records: list[Record]) -> dict[str, Any]:
-    """The results document in the agreed schema."""
+                  mlflow: dict[str, Any], metrics: dict[str, Metric], records: list[Record],
+                  program: str = "python -m benchmarks.run") -> dict[str, Any]:
+    """The results document in the agreed schema; `program` is how the command that wrote it starts."""
     return {
         "schema_version": SCHEMA_VERSION,
         "run_name": run_name,
@@ -81,7 +82,7 @@ def build_results(*, run_name: str, scale: str, suites: list[str], device: torch
         "scale": scale,
         "device": device_info(device),
         "versions": versions(),
-        "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]),
+        "command": " ".join([program, *sys.argv[1:]]),
         "config": config,
         "mlflow": mlflow,
         "metrics": {name: metric.to_dict() for name, metric in metrics.items()},

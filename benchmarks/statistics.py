@@ -3,6 +3,8 @@
 - Across seeds (accuracies, paired differences of two arms trained on the same seeds and evaluated on the
   same test set): the mean with a 95% Student-t interval over the seeds (`scipy.stats.ttest_1samp`). With
   one seed, or the same value on every seed, there is no interval, and no verdict but "inconclusive".
+- Over the test examples of one evaluation (a checkpoint's accuracy): the proportion with its 95% Wilson
+  score interval (`scipy.stats.binomtest`).
 - Across test examples (rank correlations, statistics of hidden states): a 95% BCa bootstrap interval over
   the examples (`scipy.stats.bootstrap`, seeded so a rerun gives the same interval; the percentile interval
   where BCa is undefined because every resample gives the same value).
@@ -45,6 +47,15 @@ class Estimate:
 def exact(value: float, n: int) -> Estimate:
     """A measured quantity without sampling noise (its interval is the value itself)."""
     return Estimate(float(value), float(value), float(value), n)
+
+
+def proportion(successes: int, n: int) -> Estimate:
+    """successes / n over n independent trials (test examples of one evaluation) with its 95% Wilson score
+    interval (`scipy.stats.binomtest`), which stays inside [0, 1] and is not empty at 0 or n successes."""
+    if n < 1:
+        return Estimate(math.nan, math.nan, math.nan, 0)
+    interval = stats.binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="wilson")
+    return Estimate(successes / n, float(interval.low), float(interval.high), int(n))
 
 
 def across_seeds(values: Sequence[float]) -> Estimate:

@@ -98,7 +98,7 @@ class TrainingState:
     def load(cls, path: Path, model: torch.nn.Module, optimizers: list[torch.optim.Optimizer],
              settings: dict[str, Any]) -> TrainingState:
         """Restore model, optimisers and RNG from a checkpoint saved with the same `settings`."""
-        document = _read(path)
+        document = read_checkpoint(path)
         differences = settings_differences(document["settings"], settings)
         if differences:
             raise BenchmarkError(f"cannot resume from {path}: it was trained with other settings "
@@ -125,14 +125,15 @@ class TrainingState:
 def load_weights(path: Path, model: torch.nn.Module) -> torch.nn.Module:
     """`model` with the trained weights of the checkpoint at `path` (nothing else is restored)."""
     try:
-        model.load_state_dict(_read(path)["model"])
+        model.load_state_dict(read_checkpoint(path)["model"])
     except (RuntimeError, KeyError) as error:
         raise BenchmarkError(f"checkpoint {path} does not fit this model ({type(error).__name__}: {error}); "
                              f"{_afresh(path)}") from None
     return model
 
 
-def _read(path: Path) -> dict:
+def read_checkpoint(path: Path) -> dict:
+    """The document a `TrainingState.save` wrote to `path`; BenchmarkError when it is damaged or foreign."""
     try:
         document = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as error:  # a truncated or overwritten file fails in zipfile, pickle or torch itself

@@ -127,14 +127,15 @@ class ACTModel(ReasoningModel):
         running = torch.ones(size, dtype=torch.bool, device=device)
         segments = torch.zeros(size, dtype=torch.int64, device=device)
         predictions = q_final = None
-        recorded = []
+        recorded: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         for _ in range(halt_max_steps):
             with _autocast(device):
                 state, logits, q_logits = self.core(state, batch)
             q_halt, q_continue = q_logits.unbind(-1)
             segment_predictions = logits.argmax(-1)
+            halts = self._wants_halt(q_halt, q_continue)
             if record_segments:
-                recorded.append(segment_predictions)
+                recorded.append((segment_predictions, q_halt.float(), halts))
             if predictions is None:
                 predictions, q_final = segment_predictions, q_halt
             else:
@@ -142,15 +143,14 @@ class ACTModel(ReasoningModel):
                 q_final = torch.where(running, q_halt, q_final)
             segments += running
             if mode == "act":
-                running = running & ~self._wants_halt(q_halt, q_continue)
+                running = running & ~halts
                 if not running.any():
                     break
-        return EvalOutput(
-            predictions=predictions,
-            segments=segments,
-            q_halt_logits=q_final,
-            segment_predictions=torch.stack(recorded) if record_segments else None,
-        )
+        output = EvalOutput(predictions=predictions, segments=segments, q_halt_logits=q_final)
+        if record_segments:
+            output.segment_predictions, output.segment_q_halt_logits, output.segment_halts = (
+                torch.stack(parts) for parts in zip(*recorded, strict=True))
+        return output
 
     def block_applications_per_segment(self) -> int:
         """The core's block applications per segment (the extra no-grad Q-target segment is not counted)."""

@@ -53,7 +53,10 @@ class EvalOutput:
     predictions: torch.Tensor  # [batch, seq] token ids at each example's final segment
     segments: torch.Tensor  # [batch] int64 segments each example used
     q_halt_logits: torch.Tensor  # [batch] halting logit at the final segment (confidence for voting)
-    segment_predictions: torch.Tensor | None = None  # [segments, batch, seq] when asked for
+    # When asked for (`record_segments`), each segment's raw outputs, whether or not the example had halted:
+    segment_predictions: torch.Tensor | None = None  # [segments, batch, seq] argmax token ids
+    segment_q_halt_logits: torch.Tensor | None = None  # [segments, batch] halting logits
+    segment_halts: torch.Tensor | None = None  # [segments, batch] bool: the model's halt decision there
 
 
 class ReasoningModel(nn.Module, abc.ABC):

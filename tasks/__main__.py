@@ -69,8 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "download":
             task = get_task(args.task)
             folder = task.download(args.out)
-            settings = " ".join(f"--set {name}={value}" for name, value in task.download_settings(folder).items())
-            print(f"downloaded {args.task} data to {folder}" + (f"; build from it with {settings}" if settings else ""))
+            fields = task.download_settings(folder).items()
+            here = " ".join(f"--set {name}={value}" for name, value in fields)
+            runner = " ".join(f"--set task.{args.task}.{name}={value}" for name, value in fields)
+            print(f"downloaded {args.task} data to {folder}" + (
+                f"; build from it with `python -m tasks {args.task} build {here}`, or train on it with "
+                f"`python -m benchmarks.run {runner}`" if fields else ""))
             return 0
         task = get_task(args.task, task_config(args.task, _parse_sets(args.set)))
         splits = _splits(args.task, args.split)
@@ -81,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 dataset = task.build(split, seed=args.seed, cache_dir=cache)
                 folder = save_dataset(dataset, out / split)
                 print(_format(f"{args.task} {split} -> {folder}", summarize(dataset), disk_size(folder)))
+                for note in task.data_notes(dataset):
+                    print(f"  data: {note}")
     except TaskError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

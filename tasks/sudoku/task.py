@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -91,6 +92,14 @@ class SudokuTask(Task):
     def seq_len(self) -> int:
         return self.config.size * self.config.size
 
+    @classmethod
+    def sized_for(cls, vocab_size: int, seq_len: int) -> dict[str, Any] | None:
+        """{"size": n} for a vocabulary of n + 2 and n * n cells (4x4 boards also need min_rating 0)."""
+        size = vocab_size - 2
+        if size not in BOX_SHAPES or size * size != seq_len:
+            return None
+        return {"size": size, "min_rating": 0} if size == 4 else {"size": size}
+
     # ------------------------------------------------------------------------------------------ building
 
     def build(self, split: Split, seed: int = 0, cache_dir: Path | None = None) -> PuzzleDataset:
@@ -102,7 +111,7 @@ class SudokuTask(Task):
         if split == "train":
             key |= {"num_aug": cfg.num_aug, "test_count": cfg.test_count}  # augmented copies avoid the test split
         if cfg.source == "csv":
-            key |= {"csv_min_rating": cfg.csv_min_rating, "csv_files": _file_stamps(Path(cfg.data_dir))}
+            key |= {"csv_min_rating": cfg.csv_min_rating, "csv_files": _file_stamps(Path(cfg.data_dir), split)}
         else:
             key["min_rating"] = cfg.min_rating
         return cached_build(cache_dir, key, lambda: self._build(split, seed, cache_dir))
@@ -203,7 +212,7 @@ class SudokuTask(Task):
         return download_from_hub(HUB_REPO, HUB_FILES, directory)
 
     def download_settings(self, folder: Path) -> dict[str, str]:
-        return {"source": "csv", "data_dir": str(folder)}
+        return {"source": "csv", "data_dir": str(folder), "size": "9"}  # the paper's CSVs are 9x9 boards
 
     def data_notes(self, dataset: PuzzleDataset) -> list[str]:
         """Training rows of train.csv left out for repeating a test.csv puzzle, and augmented training copies
@@ -220,12 +229,15 @@ class SudokuTask(Task):
         return notes
 
 
-def _file_stamps(directory: Path) -> dict[str, list[int]]:
-    """Size and modification time of the CSV files, so a changed file is not served from the cache."""
-    folder = data_folder(str(directory), "SudokuConfig.data_dir", tuple(HUB_FILES),
+def _file_stamps(directory: Path, split: Split) -> dict[str, list[int]]:
+    """Size and modification time of the CSV files a split reads, so a changed file is not served from the
+    cache: the test split reads test.csv only (a folder holding just test.csv builds it); the train split
+    also reads test.csv, to keep the test puzzles out of training."""
+    names = ("test.csv",) if split == "test" else tuple(HUB_FILES)
+    folder = data_folder(str(directory), "SudokuConfig.data_dir", names,
                          hint="`python -m tasks sudoku download --out DIR` fetches them")
     stamps = {}
-    for name in HUB_FILES:
+    for name in names:
         stat = (folder / name).stat()
         stamps[name] = [stat.st_size, stat.st_mtime_ns]
     return stamps

@@ -148,5 +148,5 @@ def test_data_the_builds_left_out_is_named_in_the_console_results_and_report(tmp
                  "--set", f"train.cache_dir={data_cache}", "--set", f"task.arc.data_dir={data}"]) == 0
     assert "data: arc: skipped 1 malformed task file" in capsys.readouterr().err
     notes = json.loads((out / "results.json").read_text())["data_notes"]
-    assert len(notes) == 1 and "broken.json" in notes[0]
+    assert len(notes) == 2 and "unidentified set" in notes[0] and "broken.json" in notes[1]
     assert "## Data" in (out / "report.md").read_text() and "broken.json" in (out / "report.md").read_text()

@@ -2,33 +2,12 @@
 
 import pytest
 import torch
-from model_helpers import random_batch, tiny_config
+from model_helpers import random_batch, reference_state_dict, tiny_config
 
 from hrm.checkpoint import load_reference_checkpoint, load_reference_state_dict, model_config_from_reference
 from hrm.errors import ConfigError
 from hrm.layers import count_parameters
 from hrm.model import build_hrm
-
-
-def _reference_state_dict(model, prefix="_orig_mod.model.inner."):
-    """Our weights written under the reference's parameter names, initial states in bf16 as it saves them."""
-    core = model.core
-    names = {
-        "embed_tokens.embedding_weight": core.embedding.tokens,
-        "puzzle_emb.weights": core.embedding.puzzle.weight,
-        "lm_head.weight": core.heads.lm_head.weight,
-        "q_head.weight": core.heads.q_head.weight,
-        "q_head.bias": core.heads.q_head.bias,
-        "H_init": core.z_H0.to(torch.bfloat16),
-        "L_init": core.z_L0.to(torch.bfloat16),
-    }
-    for level, module in (("H_level", core.H_level), ("L_level", core.L_level)):
-        for i, block in enumerate(module.blocks):
-            names[f"{level}.layers.{i}.self_attn.qkv_proj.weight"] = block.attn.qkv.weight
-            names[f"{level}.layers.{i}.self_attn.o_proj.weight"] = block.attn.out.weight
-            names[f"{level}.layers.{i}.mlp.gate_up_proj.weight"] = block.mlp.gate_up.weight
-            names[f"{level}.layers.{i}.mlp.down_proj.weight"] = block.mlp.down.weight
-    return {prefix + name: value.detach().clone() for name, value in names.items()}
 
 
 def _trained_looking_pair(config):
@@ -47,7 +26,7 @@ def _trained_looking_pair(config):
 def test_reference_state_dict_loads_and_reproduces_the_model(prefix):
     config = tiny_config()
     source, target = _trained_looking_pair(config)
-    load_reference_state_dict(target, _reference_state_dict(source, prefix))
+    load_reference_state_dict(target, reference_state_dict(source, prefix))
     batch = random_batch(config, 3)
     expected = source.evaluate(batch, halt_max_steps=2)
     result = target.evaluate(batch, halt_max_steps=2)
@@ -59,7 +38,7 @@ def test_reference_state_dict_loads_and_reproduces_the_model(prefix):
 def test_learned_position_table_is_mapped():
     config = tiny_config(pos_encodings="learned")
     source, target = _trained_looking_pair(config)
-    state = _reference_state_dict(source)
+    state = reference_state_dict(source)
     state["_orig_mod.model.inner.embed_pos.embedding_weight"] = source.core.embedding.positions.detach().clone()
     load_reference_state_dict(target, state)
     assert torch.equal(target.core.embedding.positions, source.core.embedding.positions)
@@ -67,7 +46,7 @@ def test_learned_position_table_is_mapped():
 
 def test_unknown_key_is_named():
     source, target = _trained_looking_pair(tiny_config())
-    state = _reference_state_dict(source)
+    state = reference_state_dict(source)
     state["_orig_mod.model.inner.extra_head.weight"] = torch.zeros(2)
     with pytest.raises(ConfigError, match="extra_head"):
         load_reference_state_dict(target, state)
@@ -75,7 +54,7 @@ def test_unknown_key_is_named():
 
 def test_missing_key_is_named():
     source, target = _trained_looking_pair(tiny_config())
-    state = _reference_state_dict(source)
+    state = reference_state_dict(source)
     del state["_orig_mod.model.inner.L_level.layers.0.mlp.down_proj.weight"]
     with pytest.raises(ConfigError, match=r"L_level\.blocks\.0\.mlp\.down\.weight"):
         load_reference_state_dict(target, state)
@@ -85,13 +64,13 @@ def test_shape_mismatch_names_the_key_and_both_shapes():
     source = build_hrm(tiny_config(num_puzzle_identifiers=5))
     target = build_hrm(tiny_config(num_puzzle_identifiers=3))
     with pytest.raises(ConfigError, match=r"puzzle\.weight has shape \(5, 32\).*\(3, 32\)"):
-        load_reference_state_dict(target, _reference_state_dict(source))
+        load_reference_state_dict(target, reference_state_dict(source))
 
 
 def test_checkpoint_file_round_trip(tmp_path):
     source, target = _trained_looking_pair(tiny_config())
     path = tmp_path / "step_100"
-    torch.save(_reference_state_dict(source), path)
+    torch.save(reference_state_dict(source), path)
     load_reference_checkpoint(target, path)
     assert torch.equal(target.core.heads.q_head.weight, source.core.heads.q_head.weight)
 

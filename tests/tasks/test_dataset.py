@@ -15,6 +15,7 @@ from tasks.dataset import (
     cached_build,
     example_puzzles,
     from_arrays,
+    leading_groups,
     load_dataset,
     save_dataset,
     summarize,
@@ -321,3 +322,24 @@ def test_saving_into_a_path_through_a_file_is_a_task_error_naming_it(tmp_path):
 def test_a_dataset_without_examples_is_a_task_error_saying_so():
     with pytest.raises(TaskError, match="no examples"):
         from_arrays(np.ones((0, 4)), np.ones((0, 4)), vocab_size=2)
+
+
+def test_leading_groups_keeps_whole_groups_and_cuts_the_extras_by_their_names():
+    dataset = assemble(_groups(), vocab_size=6, seq_len=4, num_puzzle_identifiers=10)
+    examples = len(dataset.inputs)
+    puzzles = len(dataset.puzzle_identifiers)
+    dataset.extra = {"example_index": np.arange(examples), "identifier_table": np.arange(10),
+                     "difficulty": np.arange(puzzles, dtype=float), "names": ["a", "b"], "canvas": 8}
+    first_group_examples = int(dataset.puzzle_indices[dataset.group_indices[1]])
+    head = leading_groups(dataset, 1)  # one example asked: the whole first group kept
+    assert len(head.inputs) == first_group_examples and len(head.group_indices) == 2
+    assert head.metadata["total_groups"] == 1
+    assert np.array_equal(head.extra["example_index"], np.arange(first_group_examples))
+    assert np.array_equal(head.extra["identifier_table"], np.arange(10))
+    assert len(head.extra["difficulty"]) == len(head.puzzle_identifiers)
+    assert head.extra["names"] == ["a", "b"] and head.extra["canvas"] == 8
+    assert np.array_equal(head.inputs, dataset.inputs[:first_group_examples])
+    everything = leading_groups(dataset, examples + 100)
+    assert np.array_equal(everything.inputs, dataset.inputs) and everything.metadata == dataset.metadata
+    with pytest.raises(TaskError, match=">= 1"):
+        leading_groups(dataset, 0)

