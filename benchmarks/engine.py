@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from benchmarks import distributed
 from benchmarks.errors import BenchmarkError
 from benchmarks.evaluation import Evaluation, evaluate_split, evaluation_budget, to_device
 from benchmarks.training_state import CHECKPOINT, MetricWindow, Series, TrainingState
@@ -136,13 +137,21 @@ def train(
     `checkpoint_dir/checkpoint.pt` when it exists, provided it was saved with the same settings: the
     training settings, the seed, and `case` (what else determines the run: the model, the task's data).
     """
+    ranks = distributed.current()  # under torchrun: this rank trains its slice of every global batch
+    model.shard = (ranks.rank, ranks.world)
     optimizers = build_optimizers(model, settings.optim)
     parameters = [p for group in optimizers for g in group.param_groups for p in g["params"]]
+
+    def after_backward(loss: torch.Tensor, step: int) -> None:
+        distributed.all_reduce_gradients(parameters, ranks)
+        watch.check(step, loss, parameters)
     identity = {"train": case_settings(settings), "seed": seed, **(case or {})}
     progress = TrainingState(identity)
     path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
     if resume and path is not None and path.exists():
         progress = TrainingState.load(path, model, optimizers, identity)
+        if not ranks.main:  # the saved log window is the global one, rank 0's from here
+            progress.window = MetricWindow()
     watch = _DivergenceWatch(device, progress.diverged_at)
     step, series, window = progress.step, progress.series, progress.window
     model.train()
@@ -154,21 +163,24 @@ def train(
     diverged_at = progress.diverged_at
 
     def save_checkpoint() -> None:
-        """Bring `progress` up to the loop's step and window (`series` is the same object) and save it."""
-        progress.step, progress.window, progress.diverged_at = step, window, diverged_at
-        progress.save(path, model, optimizers)
+        """Bring `progress` up to the loop's step and window (`series` is the same object) and save it (on
+        rank 0, with the log window summed over the ranks; every rank calls it)."""
+        global_window = distributed.reduced_window(window, ranks)
+        if ranks.main:
+            progress.step, progress.window, progress.diverged_at = step, global_window, diverged_at
+            progress.save(path, model, optimizers)
 
     while step < settings.steps and not progress.early and diverged_at is None:
         started = time.perf_counter()
         batch_np, progress.epoch, progress.position = next(batches)
-        batch = to_device(batch_np, device)
+        batch = distributed.shard(to_device(batch_np, device), ranks)
         if carry is None:
             carry = model.initial_carry(batch)
         step += 1
         set_learning_rates(optimizers, step, settings.optim)
         carry, output = training_step(model, optimizers, carry, batch,
-                                      on_backward=lambda loss, step=step: watch.check(step, loss, parameters))
-        window.add(output.loss, output.metrics)
+                                      on_backward=lambda loss, step=step: after_backward(loss, step))
+        window.add(output.loss / ranks.world if ranks.world > 1 else output.loss, output.metrics)  # a global mean
         elapsed = time.perf_counter() - started
         progress.wall += elapsed
         bar.update(1)
@@ -184,7 +196,7 @@ def train(
                       file=sys.stderr)
             break
         if logging_now:
-            means = window.means()
+            means = distributed.reduced_window(window, ranks).means()
             for name, value in means.items():
                 series.setdefault(name, []).append((step, value))
             bar.set_postfix(loss=f"{means['train_loss']:.3f}", exact=f"{means.get('train_exact_accuracy', 0):.2f}",

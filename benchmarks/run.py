@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import run_folder
+from benchmarks import distributed, run_folder
 from benchmarks.config import RunConfig, resolve, scales
 from benchmarks.context import SuiteContext, prepare_task, resolve_device
 from benchmarks.errors import BenchmarkError
@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
+        distributed.stop()
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
 
@@ -137,6 +138,9 @@ def _run(args: argparse.Namespace) -> int:
     seeds = _seeds(args.seeds) if args.seeds is not None else list(config.train.seeds)
     suites = list(SUITES) if args.suite == "all" else [args.suite]
     device = resolve_device(args.device)
+    ranks, device = distributed.start(device)
+    if ranks.world > 1:
+        _check_distributed(suites, config, ranks)
     if config.train.threads:
         torch.set_num_threads(config.train.threads)
     if args.dry_run:
@@ -153,9 +157,23 @@ def _run(args: argparse.Namespace) -> int:
         run_folder.check_writable(Path(config.train.cache_dir), "dataset cache folder", "train.cache_dir")
     selection = {"suites": suites, "tasks": tasks, "arms": arms, "seeds": seeds, "device": device.type}
     settings = run_folder.run_settings(config.to_dict(), selection)
+    if not ranks.main:  # the other ranks train their slices; rank 0 holds the folder and writes
+        distributed.barrier(ranks)
+        return _run_suites(args, config, suites, tasks, arms, seeds, device, out_dir, "", ranks)
     with run_folder.hold(out_dir):
         digest = run_folder.start(out_dir, settings, _command(), resume=args.resume)
-        return _run_suites(args, config, suites, tasks, arms, seeds, device, out_dir, digest)
+        distributed.barrier(ranks)
+        return _run_suites(args, config, suites, tasks, arms, seeds, device, out_dir, digest, ranks)
+
+
+def _check_distributed(suites: list[str], config: RunConfig, ranks: distributed.Ranks) -> None:
+    """What a torchrun job can run: the accuracy suite's cases, each trained data-parallel on every rank."""
+    if suites != ["accuracy"]:
+        raise BenchmarkError(f"under torchrun ({ranks.world} processes) only --suite accuracy trains data-parallel; "
+                             f"run {', '.join(s for s in suites if s != 'accuracy')} in one process")
+    if config.train.workers > 1:
+        raise BenchmarkError("train.workers > 1 trains cases side by side in one process each; under torchrun "
+                             "every case uses all the processes, so leave train.workers at 1")
 
 
 def _command() -> str:
@@ -176,10 +194,13 @@ def _resume_command(out_dir: Path) -> str:
 
 
 def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], tasks: list[str], arms: list[str],
-                seeds: list[int], device: torch.device, out_dir: Path, digest: str) -> int:
-    """Run the suites; write results.json and report.md with every finished record, whatever ends the run."""
+                seeds: list[int], device: torch.device, out_dir: Path, digest: str,
+                ranks: distributed.Ranks) -> int:
+    """Run the suites; write results.json and report.md with every finished record, whatever ends the run.
+    Under torchrun only rank 0 tracks and writes; the other ranks run the same training and return."""
     run_name = out_dir.name
-    tracker = Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts")
+    tracker = (Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts")
+               if ranks.main else Tracker(None))
     started = time.perf_counter()
     records: list[Record] = []
     metrics: dict[str, Metric] = {}
@@ -207,8 +228,11 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
         finally:
             walls["wall_s"] = time.perf_counter() - started
             records = _in_plan_order(records, suites, tasks, arms, seeds)
-            results, report = _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records,
-                                     metrics, ctx, walls, digest)
+            if ranks.main:
+                results, report = _write(out_dir, run_name, config, suites, device, tracker, parent.run_id,
+                                         records, metrics, ctx, walls, digest)
+        if not ranks.main:
+            return EXIT_INTERRUPTED if interrupted is not None else EXIT_OK
         parent.log_metrics(walls)
         for path in (report, out_dir / "results.json", *sorted(out_dir.glob("*.png"))):
             parent.log_artifact(path)

@@ -17,10 +17,13 @@ fields mean for the swept arm (`ArmSpec.loop_names`: for TRM, H_cycles is its T 
   prune multi-objective trials, so every trial runs to the end).
 
 The study lives in `sqlite:///<out>/optuna.db` unless `--storage` names another database URL, so several
-processes (SQLite) or machines (a server database such as `postgresql://...`) can work on one study; give
-each concurrent worker its own `--sampler-seed`. Running the command again with the same `--study` adds
-trials to it. A new study's first trial is the scale's own setting of the swept parameters (when it lies
-in the space), so the summary shows whether the sweep beats the preset. Every trial finished by this
+processes (SQLite) or machines (a server database such as `postgresql+psycopg://user@host/db`, with the
+`postgres` extra's driver) can work on one study; give each concurrent worker its own `--sampler-seed`. A
+running trial records a heartbeat every `--heartbeat` seconds, and the next trial any worker starts marks a
+trial silent for twice that long failed (its worker was killed), so no trial stays RUNNING for ever. Running
+the command again with the same `--study` adds trials to it. A new study's first trial is the scale's own
+setting of the swept parameters (when it lies in the space), so the summary shows whether the sweep beats
+the preset. Every trial finished by this
 process is logged as a nested MLflow run under one parent run per invocation, and `<out>/summary.md` (best
 trials, parameter importances, the Pareto front, a plot) is rewritten from the whole study at the end.
 """
@@ -29,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,7 +64,8 @@ OBJECTIVES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 PRUNER_STARTUP_TRIALS = 3  # complete trials before the median pruner may stop one
 # Exact accuracy stays near 0 for the first part of training whatever the settings (the cpu preset's own HRM
 # reads 0.000 at step 500 of 1500 and 0.195 at the end), so early evaluations say little about a trial.
-HEARTBEAT_S = 60  # a running trial without a heartbeat for 2 minutes (Optuna's grace period) is marked failed
+SCHEMA_ATTEMPTS = 5  # tries to open a new server database while other workers create its schema
+HEARTBEAT_S = 60  # default --heartbeat: a running trial silent for 2 heartbeats (Optuna's grace) is marked failed
 
 
 @dataclass
@@ -81,6 +86,7 @@ class SweepSettings:
     sampler_seed: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     prune_warmup: float = 0.5  # fraction of the training steps before a trial may be pruned
+    heartbeat_s: int = HEARTBEAT_S  # a running trial records a heartbeat this often (seconds)
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -126,14 +132,28 @@ def _sampler(settings: SweepSettings, existing_trials: int) -> optuna.samplers.B
     return optuna.samplers.TPESampler(seed=seed)
 
 
+def _storage(settings: SweepSettings) -> optuna.storages.RDBStorage:
+    """The study database, with heartbeats (so the next worker marks a killed worker's trial failed instead of
+    leaving it running). Workers that start together on a new server database race to create Optuna's schema:
+    the losers' CREATE fails on what the winner just made, so it is tried again (the schema then exists)."""
+    def connect() -> optuna.storages.RDBStorage:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
+            return optuna.storages.RDBStorage(settings.storage, heartbeat_interval=settings.heartbeat_s)
+
+    for attempt in range(SCHEMA_ATTEMPTS - 1):
+        try:
+            return connect()
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.ProgrammingError):
+            time.sleep(0.5 * (attempt + 1))
+    return connect()
+
+
 def open_study(settings: SweepSettings, config: RunConfig) -> optuna.Study:
     """Create the study, or load it when one of that name exists and was made for the same sweep."""
     names, directions = OBJECTIVES[settings.objective]
     try:
-        # Heartbeats let the next worker mark a killed worker's trial failed instead of running forever.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats are "experimental"
-            storage = optuna.storages.RDBStorage(settings.storage, heartbeat_interval=HEARTBEAT_S)
+        storage = _storage(settings)
         existing = {s.study_name: s.n_trials for s in optuna.get_all_study_summaries(storage)}
     except (sqlalchemy.exc.SQLAlchemyError, ValueError, ImportError) as error:
         raise BenchmarkError(f"--storage {_masked(settings.storage)}: cannot open ({error})") from None
@@ -325,6 +345,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device (default: auto)")
     parser.add_argument("--prune-warmup", type=float, default=0.5,
                         help="fraction of the training steps before a trial may be pruned (default: 0.5)")
+    parser.add_argument("--heartbeat", type=int, default=HEARTBEAT_S,
+                        help="seconds between a running trial's heartbeats; the next worker to start a trial marks "
+                             "one silent for twice as long failed (a killed worker's) (default: 60)")
     return parser
 
 
@@ -332,6 +355,8 @@ def settings_from_args(argv: list[str] | None = None) -> SweepSettings:
     args = _parser().parse_args(argv)
     if args.trials < 1:
         raise BenchmarkError(f"--trials must be >= 1, got {args.trials}")
+    if args.heartbeat < 1:
+        raise BenchmarkError(f"--heartbeat must be >= 1 second, got {args.heartbeat}")
     if not 0.0 <= args.prune_warmup <= 1.0:
         raise BenchmarkError(f"--prune-warmup must be in [0, 1], got {args.prune_warmup}")
     study = args.study or f"{args.task}-{args.arm}-{args.scale}-{args.objective}"
@@ -341,6 +366,7 @@ def settings_from_args(argv: list[str] | None = None) -> SweepSettings:
         storage=args.storage or f"sqlite:///{out.resolve() / 'optuna.db'}", objective=args.objective,
         space=parse_space(args.space, args.arm), out=out, overrides=args.overrides, seed=args.seed,
         sampler_seed=args.sampler_seed, device=resolve_device(args.device), prune_warmup=args.prune_warmup,
+        heartbeat_s=args.heartbeat,
     )
 
 

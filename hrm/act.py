@@ -54,6 +54,9 @@ class ACTModel(ReasoningModel):
         super().__init__()
         self.core = core
         self.config = core.config
+        # (rank, processes) when the batch is this process's slice of a data-parallel global batch: the
+        # exploration draws are made for the global batch and sliced, as one process would make them.
+        self.shard = (0, 1)
 
     def initial_carry(self, batch: Batch) -> ACTCarry:
         _check_batch(batch)
@@ -92,8 +95,17 @@ class ACTModel(ReasoningModel):
         if max_steps == 1:
             return last, None
         # Two draws from the global generator, rand then randint, as the reference makes them: same seed, same Mmin.
-        explore = torch.rand_like(q_halt) < self.config.halt_exploration_prob
-        min_steps = torch.where(explore, torch.randint_like(steps, 2, max_steps + 1), 1)
+        rank, processes = self.shard
+        if processes == 1:
+            explore = torch.rand_like(q_halt) < self.config.halt_exploration_prob
+            draws = torch.randint_like(steps, 2, max_steps + 1)
+        else:  # the global batch's draws, this slice's part
+            local = q_halt.shape[0]
+            size, rows = processes * local, slice(rank * local, (rank + 1) * local)
+            explore = torch.rand(size, dtype=q_halt.dtype, device=q_halt.device)[rows]
+            explore = explore < self.config.halt_exploration_prob
+            draws = torch.randint(2, max_steps + 1, (size,), dtype=steps.dtype, device=steps.device)[rows]
+        min_steps = torch.where(explore, draws, 1)
         halted = last | (self._wants_halt(q_halt, q_continue) & (steps >= min_steps))
         if self.config.halting == "exact":
             return halted, None

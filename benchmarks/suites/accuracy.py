@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from baselines.registry import build_arm
-from benchmarks import engine, plots
+from benchmarks import distributed, engine, plots
 from benchmarks.config import RunConfig
 from benchmarks.context import (
     PreparedTask,
@@ -134,7 +134,7 @@ def run_case(
                "block_applications": per_segment * outcome.evaluation.metrics["mean_segments"]}
     result = CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment,
                         metrics["block_applications"], checkpoint)
-    if out_dir is not None:
+    if out_dir is not None and distributed.current().main:  # under torchrun, rank 0 writes the case's files
         evaluation = outcome.evaluation
         result.images = _draw(model, prepared, evaluation.predictions[0], device, out_dir, f"{task} / {arm}")
         result.outputs = prepared.task.write_outputs(prepared.test, evaluation.predictions,

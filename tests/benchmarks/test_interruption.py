@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,6 +21,7 @@ def _command(out: Path, cache: Path, *extra: str) -> list[str]:
             "--set", "train.steps=40", "--set", "train.eval_interval=10", *extra]
 
 
+@pytest.mark.slow
 def test_sigterm_after_the_first_finished_case_keeps_it_and_resume_finishes_the_run(tmp_path, data_cache):
     out = tmp_path / "run"
     env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}", "OMP_NUM_THREADS": "1"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from benchmarks.run import main
 
 TIMINGS = ("train_wall_s",)
@@ -22,6 +24,7 @@ def _accuracy_records(out, data_cache, workers: int) -> list[dict]:
     return records
 
 
+@pytest.mark.slow
 def test_parallel_workers_reproduce_the_sequential_records_in_order(tmp_path, data_cache, tracking_uri):
     sequential = _accuracy_records(tmp_path / "one", data_cache, workers=1)
     parallel = _accuracy_records(tmp_path / "two", data_cache, workers=2)
