@@ -324,20 +324,16 @@ def _number(value: float | None) -> str:
     return str(value) if isinstance(value, int) else f"{value:.6g}"
 
 
-def format_comparison(comparison: Comparison) -> str:
-    """One side-by-side table per record, then the regressions, device note, missing, extra and undeclared."""
-    lines = []
-    for record in dict.fromkeys(row.record for row in comparison.rows):
-        table = tabulate(
-            [
-                (row.metric, _number(row.base), _number(row.new), row.change, row.tolerance_text, row.status)
-                for row in comparison.rows if row.record == record
-            ],
-            headers=("metric", "base", "new", "change", "tolerance", "status"),
-            tablefmt="github",
-            disable_numparse=True,
-        )
-        lines += [record, table, ""]
+def format_comparison(comparison: Comparison, full: bool = False) -> str:
+    """The verdict first, then each regression, the device note and what is missing; the undeclared metrics;
+    then, with `full`, one side-by-side table per record and what only NEW has (else their counts)."""
+    failed = len(comparison.regressions) + len(comparison.diverged)
+    lines = [
+        f"{'FAIL' if failed or comparison.missing else 'PASS'}: {failed} regression(s) "
+        f"({len(comparison.diverged)} diverged case(s)), {len(comparison.missing)} missing, "
+        f"{len(comparison.extra)} extra, {len(comparison.undeclared)} undeclared, "
+        f"{len(comparison.rows)} metric(s) compared."
+    ]
     lines += [
         f"REGRESSED {row.record}: {row.metric} {_number(row.base)} -> {_number(row.new)} ({row.change}, "
         f"tolerance {row.tolerance_text})"
@@ -350,15 +346,26 @@ def format_comparison(comparison: Comparison) -> str:
             f"{comparison.new_device!r} (new)."
         )
     lines += [f"Missing in new: {item}" for item in comparison.missing]
-    lines += [f"Only in new: {item}" for item in comparison.extra]
     lines += [f"Undeclared: {name} (declared in neither file; gated only by --tolerance)"
               for name in comparison.undeclared]
-    lines.append(
-        f"{len(comparison.regressions) + len(comparison.diverged)} regression(s) "
-        f"({len(comparison.diverged)} diverged case(s)), {len(comparison.missing)} missing, "
-        f"{len(comparison.extra)} extra, {len(comparison.undeclared)} undeclared, "
-        f"{len(comparison.rows)} metric(s) compared."
-    )
+    if not full:
+        if comparison.rows or comparison.extra:
+            lines.append(f"(--full shows the {len(comparison.rows)} compared metrics record by record and the "
+                         f"{len(comparison.extra)} only in new)")
+        return "\n".join(lines)
+    lines.append("")
+    for record in dict.fromkeys(row.record for row in comparison.rows):
+        table = tabulate(
+            [
+                (row.metric, _number(row.base), _number(row.new), row.change, row.tolerance_text, row.status)
+                for row in comparison.rows if row.record == record
+            ],
+            headers=("metric", "base", "new", "change", "tolerance", "status"),
+            tablefmt="github",
+            disable_numparse=True,
+        )
+        lines += [record, table, ""]
+    lines += [f"Only in new: {item}" for item in comparison.extra]
     return "\n".join(lines)
 
 
@@ -382,6 +389,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--allow-missing", action="store_true", help="list metrics/records missing from NEW without failing"
     )
+    parser.add_argument("--full", action="store_true",
+                        help="also print every compared metric, record by record, and what only NEW has")
     return parser
 
 
@@ -394,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(format_comparison(comparison))
+    print(format_comparison(comparison, full=args.full))
     return 0 if comparison.passed(args.allow_missing) else 1
 
 

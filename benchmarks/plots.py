@@ -8,8 +8,25 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
+from baselines.registry import ARMS
 from benchmarks.record import Record
 from tasks.files import save_figure_atomic
+
+# One colour and marker per arm in every figure (matplotlib's tab10 colours, in registry order); an arm
+# registered at run time takes the next ones. Line styles cycle separately, so two arms with the same values
+# still show as two lines.
+_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+            "#17becf")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
+_LINES = ("-", "--", ":", "-.")
+
+
+def arm_style(arm: str) -> dict[str, str]:
+    """The colour, marker and line style `arm` has in every figure."""
+    names = list(ARMS)
+    index = names.index(arm) if arm in names else len(names) + sum(map(ord, arm))
+    return {"color": _COLOURS[index % len(_COLOURS)], "marker": _MARKERS[index % len(_MARKERS)],
+            "linestyle": _LINES[index % len(_LINES)]}
 
 
 def _select(records: Iterable[Record], suite: str, task: str) -> list[Record]:
@@ -38,15 +55,13 @@ def learning_curves(records: list[Record], task: str, path: Path) -> Path | None
     first_seed = cases[0].seed
     figure = Figure(figsize=(10, 7))
     (total, lm), (q, accuracy) = figure.subplots(2, 2)
-    colours = {}
     for record in (r for r in cases if r.seed == first_seed):
         series = record.series
 
         def draw(axis, name, style="-", label=record.arm, series=series, arm=record.arm):
             if name in series:
-                line = axis.plot(*zip(*series[name], strict=True), linestyle=style, label=label,
-                                 color=colours.get(arm))[0]
-                colours.setdefault(arm, line.get_color())
+                axis.plot(*zip(*series[name], strict=True), linestyle=style, label=label,
+                          color=arm_style(arm)["color"])
 
         draw(total, "train_loss")
         draw(lm, "train_lm_loss")
@@ -67,12 +82,10 @@ def memory_vs_inner_loop(records: list[Record], task: str, path: Path) -> Path |
     if not points:
         return None
     figure, axis = _single_axis()
-    styles = (("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"))  # distinct, so arms with equal memory stay visible
-    for index, arm in enumerate(dict.fromkeys(r.arm for r in points)):
+    for arm in dict.fromkeys(r.arm for r in points):
         arm_points = sorted((r.params["L_cycles"], r.metrics["saved_bytes"] / 2**20) for r in points if r.arm == arm)
-        line, marker = styles[index % len(styles)]
         loop = next(r.params.get("loop", "L_cycles") for r in points if r.arm == arm)
-        axis.plot(*zip(*arm_points, strict=True), linestyle=line, marker=marker, label=f"{arm} ({loop})")
+        axis.plot(*zip(*arm_points, strict=True), label=f"{arm} ({loop})", **arm_style(arm))
     axis.set(xlabel="L_cycles (the inner loop)", ylabel="MiB saved for backward",
              title=f"{task}: activation memory vs L_cycles")
     axis.legend(fontsize=8)
@@ -89,7 +102,9 @@ def segments_histogram(records: list[Record], task: str, path: Path) -> Path | N
     for index, record in enumerate(halting):
         segments, counts = zip(*record.series["segments_histogram"], strict=True)
         axis.bar([s + (index - (len(halting) - 1) / 2) * width for s in segments], counts, width=width,
+                 color=arm_style(record.arm)["color"],
                  label=f"{record.arm} (mean {record.metrics['mean_segments']:.2f})")
+    axis.set_xticks(sorted({s for r in halting for s, _ in r.series["segments_histogram"]}))  # whole segments
     axis.set(xlabel="segments used", ylabel="test examples", title=f"{task}: segments with ACT halting")
     axis.legend(fontsize=8)
     return _save(figure, path)
@@ -104,9 +119,10 @@ def accuracy_vs_budget(records: list[Record], task: str, path: Path) -> Path | N
     for arm in dict.fromkeys(r.arm for r in points):
         arm_points = sorted({(r.params["eval_halt_max_steps"], r.metrics["exact_accuracy"])
                              for r in points if r.arm == arm})
-        line = axis.plot(*zip(*arm_points, strict=True), marker="o", label=arm)[0]
+        style = arm_style(arm)
+        axis.plot(*zip(*arm_points, strict=True), label=arm, **style)
         trained = next(r.params["halt_max_steps"] for r in points if r.arm == arm)
-        axis.axvline(trained, color=line.get_color(), linestyle=":", linewidth=1)
+        axis.axvline(trained, color=style["color"], linestyle=":", linewidth=1)
     axis.set_xscale("log", base=2)
     axis.set(xlabel="inference halt_max_steps (dotted: training's)", ylabel="test exact accuracy",
              title=f"{task}: inference-time scaling", ylim=(-0.02, 1.02))
@@ -140,9 +156,10 @@ def accuracy_band_vs_budget(records: list[Record], task: str, path: Path) -> Pat
         return None
     budgets, means, lows, highs = zip(*record.series["exact_vs_budget"], strict=True)
     figure, axis = _single_axis()
-    axis.plot(budgets, means, marker="o", label=f"{record.arm} (mean over seeds)")
+    style = arm_style(record.arm)
+    axis.plot(budgets, means, label=f"{record.arm} (mean over seeds)", **style)
     if all(value is not None and value == value for value in (*lows, *highs)):
-        axis.fill_between(budgets, lows, highs, alpha=0.25, label="95% interval")
+        axis.fill_between(budgets, lows, highs, alpha=0.25, color=style["color"], label="95% interval")
     axis.set_xscale("log", base=2)
     axis.set(xlabel="inference halt_max_steps", ylabel="test exact accuracy", title=f"{task}: inference-time scaling")
     axis.legend(fontsize=8)
@@ -156,7 +173,7 @@ def segments_vs_difficulty(records: list[Record], task: str, path: Path) -> Path
         return None
     difficulty, segments = zip(*record.series["segments_vs_difficulty"], strict=True)
     figure, axis = _single_axis()
-    axis.scatter(difficulty, segments, s=10, alpha=0.5)
+    axis.scatter(difficulty, segments, s=10, alpha=0.5, color=arm_style(record.arm)["color"])
     axis.set(xlabel=record.labels.get("measure", "difficulty").rpartition(" with ")[2], ylabel="segments used",
              title=f"{task}: segments with ACT halting vs difficulty")
     return _save(figure, path)

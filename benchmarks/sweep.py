@@ -174,6 +174,7 @@ def open_study(settings: SweepSettings, config: RunConfig) -> optuna.Study:
         return study
     study = optuna.create_study(storage=storage, study_name=settings.study_name, directions=directions,
                                 sampler=_sampler(settings, 0), pruner=pruner, load_if_exists=True)
+    study.set_metric_names(list(names))  # what optuna-dashboard and trials_dataframe call the objectives
     for key, value in {**settings.metadata, "objective_names": list(names)}.items():
         study.set_user_attr(key, value)
     if study.trials:  # another worker created it first and has already seeded it
@@ -199,6 +200,18 @@ def _scale_values(settings: SweepSettings, config: RunConfig) -> dict[str, int |
     return values
 
 
+# What a trial keeps of each periodic evaluation (besides its objective's values): the trial page of
+# optuna-dashboard shows the attribute whole, and a dozen ARC scores per evaluation made it thousands of
+# pixels long. The final evaluation's metrics are kept in full.
+EVALUATION_KEPT = ("exact_accuracy", "token_accuracy", "mean_segments")
+
+
+def compact(metrics: dict[str, float], objective: str) -> dict[str, float]:
+    """An evaluation's objective values and EVALUATION_KEPT, to 4 significant digits."""
+    kept = dict.fromkeys((*OBJECTIVES[objective][0], *EVALUATION_KEPT))
+    return {name: float(f"{metrics[name]:.4g}") for name in kept if name in metrics}
+
+
 def make_objective(settings: SweepSettings) -> Callable[[optuna.Trial], tuple[float, ...]]:
     """The function Optuna calls per trial: train and evaluate one case with the trial's values."""
     prune = settings.objective != "pareto"
@@ -212,7 +225,7 @@ def make_objective(settings: SweepSettings) -> Callable[[optuna.Trial], tuple[fl
 
         def on_eval(step: int, metrics: dict[str, float]) -> None:
             metrics = with_compute(metrics, per_segment)
-            evaluations.append((step, metrics))
+            evaluations.append((step, compact(metrics, settings.objective)))
             if prune:
                 trial.report(objective_values(settings.objective, metrics)[0], step)
                 if step < config.train_for(settings.task).steps and trial.should_prune():  # keep finished runs

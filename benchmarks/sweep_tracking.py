@@ -1,10 +1,10 @@
 """Each finished Optuna trial as a nested MLflow run (our own callback, not optuna_integration).
 
 The objective stores what the trial measured in the trial's user attributes ("metrics": the final test
-metrics, "evaluations": [(step, metrics), ...] from the periodic evaluations, "overrides": the `--set`
-items it ran with); the callback, called by `study.optimize` after every trial of this process, copies
-them into a run nested under the sweep's parent run. It goes through `benchmarks.tracking`, so an
-MLflow failure is recorded on the tracker and never stops the sweep.
+metrics, "evaluations": [(step, the objective's values and the accuracies), ...] from the periodic
+evaluations, "overrides": the `--set` items it ran with); the callback, called by `study.optimize` after
+every trial of this process, copies them into a run nested under the sweep's parent run. It goes through
+`benchmarks.tracking`, so an MLflow failure is recorded on the tracker and never stops the sweep.
 """
 
 from __future__ import annotations

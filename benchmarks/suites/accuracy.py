@@ -169,8 +169,9 @@ def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Rec
         if ctx.config.train.progress:
             print(result.headline(), file=sys.stderr)
         with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
-                             tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed)}) as run:
-            run.log_params({**flatten(dataclasses.asdict(result.model_config), "model."), "seed": seed})
+                             tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed),
+                                   "scale": ctx.config.scale}) as run:
+            run.log_params(_case_params(ctx.config, result))
             run.log_series(result.series)
             run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
             for path in (*(image for _, image in result.images), *result.outputs):
@@ -181,6 +182,17 @@ def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Rec
         group.append(result)
         if len(group) == len(ctx.seeds) > 1:
             yield _aggregate(sorted(group, key=lambda case: ctx.seeds.index(case.seed)))
+
+
+def _case_params(config: RunConfig, result: CaseResult) -> dict[str, str]:
+    """Every resolved setting of a case as MLflow params: model.*, optim.*, train.* (this task's), task.* and
+    the seed, so the runs table can compare cases by any of them."""
+    case = config.case(result.task, result.arm)
+    sections = {"model": result.model_config, "optim": case.optim, "train": case.train, "task": case.task_config}
+    params = {}
+    for section, values in sections.items():
+        params.update(flatten(dataclasses.asdict(values), f"{section}."))
+    return {**params, "seed": str(result.seed)}
 
 
 def _trained_model(result: CaseResult) -> TrainedModel:

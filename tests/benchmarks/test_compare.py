@@ -74,7 +74,18 @@ def test_identical_results_exit_zero(tmp_path, capsys):
     new = _write(tmp_path, "new.json", _results())
     assert main([base, new]) == 0
     out = capsys.readouterr().out
-    assert "exact_accuracy" in out and "0 regression(s)" in out
+    assert out.startswith("PASS: 0 regression(s)") and "exact_accuracy" not in out and "--full shows" in out
+    assert main([base, new, "--full"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("PASS: 0 regression(s)") and "exact_accuracy" in out  # the tables on request
+
+
+def test_the_verdict_and_regressions_come_first(tmp_path, capsys):
+    new = _results()
+    _metric(new, "accuracy", "exact_accuracy")["exact_accuracy"] = 0.0
+    assert main([_write(tmp_path, "base.json", _results()), _write(tmp_path, "new.json", new), "--full"]) == 1
+    first, second = capsys.readouterr().out.splitlines()[:2]
+    assert first.startswith("FAIL: 1 regression(s)") and second.startswith("REGRESSED ")
 
 
 def test_accuracy_lowered_past_tolerance_exits_nonzero(tmp_path, capsys):

@@ -48,6 +48,9 @@ def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str]
             accuracy = names[f"accuracy/{task}/{arm}/0"]
             assert 0.0 <= accuracy.data.metrics["exact_accuracy"] <= 1.0
             assert len(client.get_metric_history(accuracy.info.run_id, "train_loss")) > 1
+            params = accuracy.data.params  # every resolved setting, for the runs table
+            assert {"optim.lr", "train.steps", "train.batch_size", "model.hidden_size", "seed"} <= set(params)
+            assert any(key.startswith("task.") for key in params) and accuracy.data.tags["scale"] == "smoke"
             assert "slope_saved_bytes_vs_L_cycles" in names[f"memory/{task}/{arm}"].data.metrics
             assert "train_samples_per_s" in names[f"throughput/{task}/{arm}/cpu"].data.metrics
 

@@ -147,6 +147,14 @@ def test_each_trial_is_a_nested_mlflow_run_under_the_sweep_run(swept):
     assert all("eval_exact_accuracy" in run.data.metrics for run in trials)
 
 
+def test_the_objective_is_named_for_optuna_dashboard_and_trial_attributes_stay_compact(swept):
+    study = _load(swept.out)
+    assert study.metric_names == ["exact_accuracy"]
+    for trial in study.trials:
+        for _, metrics in trial.user_attrs["evaluations"]:
+            assert set(metrics) == {"exact_accuracy", "token_accuracy", "mean_segments"}
+
+
 def test_the_first_trial_of_a_new_study_is_the_scales_own_setting(swept):
     first = _load(swept.out).trials[0]
     assert first.params == {"N": 2, "T": 2, "Mmax": 2}  # the smoke preset's H_cycles, L_cycles, halt_max_steps
