@@ -82,10 +82,17 @@ def memory_vs_inner_loop(records: list[Record], task: str, path: Path) -> Path |
     if not points:
         return None
     figure, axis = _single_axis()
-    for arm in dict.fromkeys(r.arm for r in points):
+    drawn: dict[str, list] = {}
+    arms = list(dict.fromkeys(r.arm for r in points))
+    for index, arm in enumerate(arms):
         arm_points = sorted((r.params["L_cycles"], r.metrics["saved_bytes"] / 2**20) for r in points if r.arm == arm)
         loop = next(r.params.get("loop", "L_cycles") for r in points if r.arm == arm)
-        axis.plot(*zip(*arm_points, strict=True), label=f"{arm} ({loop})", **arm_style(arm))
+        twins = [other for other, values in drawn.items() if values == arm_points]
+        label = f"{arm} ({loop})" + (f", same values as {', '.join(twins)}" if twins else "")
+        # earlier arms get larger markers, so an arm drawn over one with the same values leaves it visible
+        axis.plot(*zip(*arm_points, strict=True), label=label, markersize=11 - 7 * index / max(len(arms) - 1, 1),
+                  **arm_style(arm))
+        drawn[arm] = arm_points
     axis.set(xlabel="L_cycles (the inner loop)", ylabel="MiB saved for backward",
              title=f"{task}: activation memory vs L_cycles")
     axis.legend(fontsize=8)
