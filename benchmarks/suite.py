@@ -95,6 +95,13 @@ def format_metric(metrics: Mapping[str, Metric], name: str, value: float | None)
     return "-" if value is None else f"{value:.4g}"
 
 
+EMPTY_CELLS = ("", "-")  # what a table shows where a value does not exist
+
+
 def markdown_table(rows: list[list[Any]], headers: Sequence[str]) -> str:
-    """A GitHub-Markdown table; cells are already formatted strings, so tabulate must not re-parse them."""
-    return tabulate(rows, headers=list(headers), tablefmt="github", disable_numparse=True)
+    """A GitHub-Markdown table; cells are already formatted strings, so tabulate must not re-parse them.
+    A column with no value in any row (a CUDA column of a CPU run) is left out; the first column stays."""
+    keep = [index for index in range(len(headers))
+            if index == 0 or not rows or any(str(row[index]) not in EMPTY_CELLS for row in rows)]
+    return tabulate([[row[index] for index in keep] for row in rows], headers=[headers[index] for index in keep],
+                    tablefmt="github", disable_numparse=True)

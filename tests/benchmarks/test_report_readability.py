@@ -1,4 +1,4 @@
-"""One colour and marker per arm in every figure, so the same arm looks the same everywhere."""
+"""What makes figures and tables readable: one colour and marker per arm everywhere, no empty columns."""
 
 from __future__ import annotations
 
@@ -34,3 +34,11 @@ def test_two_arms_with_equal_values_are_drawn_as_two_distinct_lines(tmp_path, mo
     assert (hrm.get_color(), hrm.get_marker(), hrm.get_linestyle()) != (act.get_color(), act.get_marker(),
                                                                         act.get_linestyle())  # ... told apart
     assert hrm.get_color() == plots.arm_style("hrm")["color"]
+
+
+def test_a_report_table_leaves_out_a_column_without_any_value():
+    from benchmarks.suite import markdown_table
+
+    table = markdown_table([["hrm", "12", "-"], ["trm", "-", "-"]], ("arm", "cpu", "cuda"))
+    assert "cuda" not in table and "cpu" in table and "trm" in table
+    assert "arm" in markdown_table([["-", "-"]], ("arm", "value"))  # the first column always stays
