@@ -122,10 +122,11 @@ def _read_suite(weights: Path) -> Checkpoint:
 
 
 def build(checkpoint: Checkpoint, metadata: dict[str, Any], data: str, arm: str | None = None
-          ) -> tuple[ReasoningModel, ModelConfig]:
-    """The checkpoint's model with its weights, sized to a dataset's `metadata` (`data` names the dataset in
-    errors). Refuses, naming both numbers, a dataset whose vocabulary, sequence length or puzzle identifiers
-    differ from the checkpoint's; `arm` names the arm of a suite checkpoint that does not record it."""
+          ) -> tuple[ReasoningModel, ModelConfig, str]:
+    """(model with the checkpoint's weights, its config, its arm), sized to a dataset's `metadata` (`data`
+    names the dataset in errors). Refuses, naming both numbers, a dataset whose vocabulary, sequence length or
+    puzzle identifiers differ from the checkpoint's; `arm` names the arm of a suite checkpoint that does not
+    record it."""
     sizes = {name: int(metadata[name]) for name in ("vocab_size", "seq_len", "num_puzzle_identifiers")}
     rows = checkpoint.puzzle_rows
     if rows is not None and rows != sizes["num_puzzle_identifiers"]:
@@ -141,7 +142,7 @@ def build(checkpoint: Checkpoint, metadata: dict[str, Any], data: str, arm: str 
             load_reference_state_dict(model, checkpoint.state)
         except ConfigError as error:
             raise BenchmarkError(f"{checkpoint.weights} does not fit {data}: {error}") from None
-        return model, model_config
+        return model, model_config, REFERENCE_ARM
     arm = checkpoint.arm or arm
     if arm is None:
         raise BenchmarkError(f"{checkpoint.weights} does not record its arm (written by an older version); "
@@ -163,7 +164,7 @@ def build(checkpoint: Checkpoint, metadata: dict[str, Any], data: str, arm: str 
         model.load_state_dict(checkpoint.state)
     except RuntimeError as error:
         raise BenchmarkError(f"{checkpoint.weights} does not fit arm {arm}: {_first_line(error)}") from None
-    return model, model_config
+    return model, model_config, arm
 
 
 def _first_line(error: Exception) -> str:

@@ -141,10 +141,6 @@ def train(
     model.shard = (ranks.rank, ranks.world)
     optimizers = build_optimizers(model, settings.optim)
     parameters = [p for group in optimizers for g in group.param_groups for p in g["params"]]
-
-    def after_backward(loss: torch.Tensor, step: int) -> None:
-        distributed.all_reduce_gradients(parameters, ranks)
-        watch.check(step, loss, parameters)
     identity = {"train": case_settings(settings), "seed": seed, **(case or {})}
     progress = TrainingState(identity)
     path = checkpoint_dir / CHECKPOINT if checkpoint_dir is not None else None
@@ -153,6 +149,11 @@ def train(
         if not ranks.main:  # the saved log window is the global one, rank 0's from here
             progress.window = MetricWindow()
     watch = _DivergenceWatch(device, progress.diverged_at)
+
+    def after_backward(loss: torch.Tensor, step: int) -> None:
+        distributed.all_reduce_gradients(parameters, ranks)
+        watch.check(step, loss, parameters)
+
     step, series, window = progress.step, progress.series, progress.window
     model.train()
     batches = _batches(train_set, settings.batch_size, seed, progress.epoch, progress.position)
@@ -180,7 +181,7 @@ def train(
         set_learning_rates(optimizers, step, settings.optim)
         carry, output = training_step(model, optimizers, carry, batch,
                                       on_backward=lambda loss, step=step: after_backward(loss, step))
-        window.add(output.loss / ranks.world if ranks.world > 1 else output.loss, output.metrics)  # a global mean
+        window.add(output.loss / ranks.world, output.metrics)  # summed over the ranks: the global batch's mean
         elapsed = time.perf_counter() - started
         progress.wall += elapsed
         bar.update(1)

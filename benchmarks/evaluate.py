@@ -109,7 +109,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     total = len(dataset.inputs)
     if args.limit:
         dataset = leading_groups(dataset, args.limit)
-    model, model_config = checkpoints.build(checkpoint, dataset.metadata, data_name, args.arm)
+    model, model_config, arm = checkpoints.build(checkpoint, dataset.metadata, data_name, args.arm)
     model.to(device)
     budget = evaluation_budget(model_config, args.max_segments)
     examples = len(dataset.inputs)
@@ -123,7 +123,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     wall = time.perf_counter() - started
     out_dir = args.out or Path("results") / f"evaluate-{datetime.datetime.now(datetime.UTC):%Y%m%d-%H%M%S}"
     context = {
-        "checkpoint": {"path": str(checkpoint.weights), "layout": checkpoint.layout, "arm": checkpoint.arm or args.arm,
+        "checkpoint": {"path": str(checkpoint.weights), "layout": checkpoint.layout, "arm": arm,
                        "step": checkpoint.step},
         "data": {"name": data_name, "split": split, "examples": examples, "examples_in_split": total,
                  "limit": args.limit},
@@ -190,15 +190,10 @@ def _task_and_split(args: argparse.Namespace, checkpoint) -> tuple:
 
 
 def _user_fields(overrides: list[str]) -> dict[str, str]:
-    from benchmarks.errors import BenchmarkError
+    """The task-config fields of `--set` (a leading "task." is allowed, as in the runner's keys)."""
+    from tasks.values import parse_assignments
 
-    fields = {}
-    for item in overrides:
-        key, separator, value = item.partition("=")
-        if not separator or not key.strip():
-            raise BenchmarkError(f"--set expects FIELD=VALUE (a field of the task's config), got {item!r}")
-        fields[key.strip().removeprefix("task.")] = value.strip()
-    return fields
+    return {field.removeprefix("task."): value for field, value in parse_assignments(overrides).items()}
 
 
 class _Progress:

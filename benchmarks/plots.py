@@ -196,14 +196,15 @@ def segment_curves(record: Record, path: Path) -> Path:
     for name, label, marker in (("exact_by_segment", "exact", "o"), ("token_by_segment", "token", "s")):
         accuracy.plot(*zip(*record.series[name], strict=True), marker=marker, label=label)
     segments = [int(s) for s, _ in record.series["exact_by_segment"]]
-    accuracy.set_xticks(segments if len(segments) <= 16 else segments[::max(len(segments) // 8, 1)])
+    ticks = segments if len(segments) <= 16 else segments[::max(len(segments) // 8, 1)]  # whole segments
+    accuracy.set_xticks(ticks)
     accuracy.set(xlabel="segment", ylabel="test accuracy", ylim=(-0.02, 1.02),
                  title=f"{record.task}: accuracy after each segment")
     accuracy.legend(fontsize=8)
     if histogram:
         used, counts = zip(*histogram, strict=True)
         axes[1].bar(used, counts, width=0.8)
-        axes[1].set_xticks(segments if len(segments) <= 16 else segments[::max(len(segments) // 8, 1)])
+        axes[1].set_xticks(ticks)
         axes[1].set(xlabel="segments used (act mode)", ylabel="test examples",
                     title=f"mean {record.metrics['mean_segments']:.2f} segments")
     return _save(figure, path)

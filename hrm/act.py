@@ -95,16 +95,12 @@ class ACTModel(ReasoningModel):
         if max_steps == 1:
             return last, None
         # Two draws from the global generator, rand then randint, as the reference makes them: same seed, same Mmin.
+        # Under data parallelism the draws are the global batch's and this slice takes its part (`shard`).
         rank, processes = self.shard
-        if processes == 1:
-            explore = torch.rand_like(q_halt) < self.config.halt_exploration_prob
-            draws = torch.randint_like(steps, 2, max_steps + 1)
-        else:  # the global batch's draws, this slice's part
-            local = q_halt.shape[0]
-            size, rows = processes * local, slice(rank * local, (rank + 1) * local)
-            explore = torch.rand(size, dtype=q_halt.dtype, device=q_halt.device)[rows]
-            explore = explore < self.config.halt_exploration_prob
-            draws = torch.randint(2, max_steps + 1, (size,), dtype=steps.dtype, device=steps.device)[rows]
+        local = q_halt.shape[0]
+        size, rows = processes * local, slice(rank * local, (rank + 1) * local)
+        explore = torch.rand(size, dtype=q_halt.dtype, device=q_halt.device)[rows] < self.config.halt_exploration_prob
+        draws = torch.randint(2, max_steps + 1, (size,), dtype=steps.dtype, device=steps.device)[rows]
         min_steps = torch.where(explore, draws, 1)
         halted = last | (self._wants_halt(q_halt, q_continue) & (steps >= min_steps))
         if self.config.halting == "exact":

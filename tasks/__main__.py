@@ -18,16 +18,7 @@ from pathlib import Path
 from tasks.base import TaskError
 from tasks.dataset import disk_size, save_dataset, summarize
 from tasks.registry import TASKS, get_task, get_task_class, task_config, task_names
-
-
-def _parse_sets(assignments: list[str]) -> dict[str, str]:
-    overrides = {}
-    for item in assignments:
-        field, sep, value = item.partition("=")
-        if not sep or not field:
-            raise TaskError(f"--set expects field=value, got {item!r}")
-        overrides[field.strip()] = value.strip()
-    return overrides
+from tasks.values import parse_assignments
 
 
 def _splits(task: str, split: str) -> tuple[str, ...]:
@@ -76,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"; build from it with `python -m tasks {args.task} build {here}`, or train on it with "
                 f"`python -m benchmarks.run {runner}`" if fields else ""))
             return 0
-        task = get_task(args.task, task_config(args.task, _parse_sets(args.set)))
+        task = get_task(args.task, task_config(args.task, parse_assignments(args.set)))
         splits = _splits(args.task, args.split)
         out = args.out or Path("data") / args.task
         with tempfile.TemporaryDirectory() as scratch:  # lets the train build reuse the test split it excludes

@@ -101,3 +101,15 @@ def _checked(label: str, hint: type, raw: Any) -> Any:
     if hint is float and not math.isfinite(raw):
         raise TaskError(f"{label}: expected {_WANTED[hint]}, got {raw!r}")
     return raw
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """`--set FIELD=VALUE` items as {field: value} strings (converted later by `parse_value`); TaskError
+    naming an item without a field or an "="."""
+    fields = {}
+    for item in items:
+        field, separator, value = item.partition("=")
+        if not separator or not field.strip():
+            raise TaskError(f"--set expects field=value, got {item!r}")
+        fields[field.strip()] = value.strip()
+    return fields
