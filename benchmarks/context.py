@@ -15,6 +15,7 @@ import torch
 from benchmarks.config import RunConfig
 from benchmarks.engine import TrainSettings
 from benchmarks.errors import BenchmarkError
+from benchmarks.progress import RunProgress
 from benchmarks.tracking import TrackedRun, Tracker
 from hrm.config import ModelConfig
 from tasks.base import Task
@@ -55,6 +56,8 @@ class SuiteContext:
     tracker: Tracker
     parent: TrackedRun
     resume: bool = False
+    suites: list[str] = field(default_factory=list)  # the suites this invocation runs, in order
+    progress: RunProgress = field(default_factory=lambda: RunProgress([], enabled=False))
     images: list[tuple[str, Path]] = field(default_factory=list)  # (caption, PNG) for the report
     trained: dict[tuple[str, str, int], TrainedModel] = field(default_factory=dict)  # (task, arm, seed)
     data_notes: list[str] = field(default_factory=list)  # what the dataset builds left out (Task.data_notes)

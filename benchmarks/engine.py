@@ -18,6 +18,7 @@ settings it was trained with; resuming under other settings is refused, naming t
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 import sys
 import time
@@ -40,8 +41,10 @@ from hrm.training import training_step
 from tasks.base import Task
 from tasks.dataset import PuzzleDataset, train_batches
 
+log = logging.getLogger(__name__)
 _OPERATIONAL = ("progress", "bar", "name")  # TrainSettings fields that do not change what a run computes
 OnEval = Callable[[int, dict[str, float]], None]
+OnPoints = Callable[[int, dict[str, float]], None]  # (step, {curve name: value}) as curve points are added
 
 
 @dataclass
@@ -128,14 +131,19 @@ def train(
     checkpoint_dir: Path | None = None,
     resume: bool = False,
     on_eval: OnEval | None = None,
+    on_points: OnPoints | None = None,
+    on_step: Callable[[int], None] | None = None,
     case: dict | None = None,
 ) -> TrainOutcome:
     """Train `model` (already on `device`) for `settings.steps` steps and evaluate it on `test_set`.
 
     `on_eval(step, metrics)` runs after each periodic evaluation (after its checkpoint is saved); whatever
-    it raises (e.g. optuna.TrialPruned) propagates. With `resume`, training continues from
-    `checkpoint_dir/checkpoint.pt` when it exists, provided it was saved with the same settings: the
-    training settings, the seed, and `case` (what else determines the run: the model, the task's data).
+    it raises (e.g. optuna.TrialPruned) propagates. `on_points(step, values)` gets each step's new curve points
+    as they are added (the training means at log points, `test_*` at evaluations; a resumed run's earlier points
+    first), for live tracking; `on_step(step)` runs after every optimiser step, for progress. With `resume`,
+    training continues from `checkpoint_dir/checkpoint.pt` when it exists, provided it was saved with the same
+    settings: the training settings, the seed, and `case` (what else determines the run: the model, the task's
+    data).
     """
     ranks = distributed.current()  # under torchrun: this rank trains its slice of every global batch
     model.shard = (ranks.rank, ranks.world)
@@ -155,9 +163,18 @@ def train(
         watch.check(step, loss, parameters)
 
     step, series, window = progress.step, progress.series, progress.window
+    if on_points is not None:  # a resumed run's points so far, so that a new tracked run holds the whole curve
+        for at, values in _points_by_step(series).items():
+            on_points(at, values)
+
+    def add_points(at: int, values: dict[str, float]) -> None:
+        for name, value in values.items():
+            series.setdefault(name, []).append((at, value))
+        if on_points is not None:
+            on_points(at, values)
     model.train()
     batches = _batches(train_set, settings.batch_size, seed, progress.epoch, progress.position)
-    show_bar = settings.progress and settings.bar and sys.stderr.isatty()
+    show_bar = settings.progress and settings.bar and sys.stderr.isatty() and log.isEnabledFor(logging.INFO)
     bar = tqdm(total=settings.steps, initial=step, disable=not show_bar, desc=settings.name,
                dynamic_ncols=True, leave=False)
     carry, evaluation, evaluated_at = None, None, -1
@@ -185,6 +202,8 @@ def train(
         elapsed = time.perf_counter() - started
         progress.wall += elapsed
         bar.update(1)
+        if on_step is not None:
+            on_step(step)
 
         logging_now = step % settings.log_interval == 0 or step == settings.steps
         evaluate_now = bool(settings.eval_interval and step % settings.eval_interval == 0)
@@ -192,14 +211,11 @@ def train(
         if logging_now or evaluate_now or boundary or step == settings.steps:
             diverged_at = watch.diverged_at()
         if diverged_at is not None:
-            if settings.progress:
-                print(f"  {settings.name}: diverged at step {diverged_at} (non-finite loss or gradient)",
-                      file=sys.stderr)
+            log.warning(f"  {settings.name}: diverged at step {diverged_at} (non-finite loss or gradient)")
             break
         if logging_now:
             means = distributed.reduced_window(window, ranks).means()
-            for name, value in means.items():
-                series.setdefault(name, []).append((step, value))
+            add_points(step, means)
             bar.set_postfix(loss=f"{means['train_loss']:.3f}", exact=f"{means.get('train_exact_accuracy', 0):.2f}",
                             samples_s=f"{settings.batch_size / max(elapsed, 1e-9):.0f}")
             threshold = settings.early_stop_exact_accuracy
@@ -207,12 +223,11 @@ def train(
             window = MetricWindow()
         if evaluate_now or step == settings.steps or progress.early:
             evaluation, evaluated_at = _evaluate(model, test_set, task, settings, device), step
-            for name, value in evaluation.metrics.items():
-                series.setdefault(f"test_{name}", []).append((step, value))
+            add_points(step, {f"test_{name}": value for name, value in evaluation.metrics.items()})
             if bar.disable and settings.progress:  # no terminal (a log file, CI): one line per evaluation
                 test = evaluation.metrics
-                print(f"  {settings.name}: step {step}/{settings.steps}: test exact {test['exact_accuracy']:.3f}, "
-                      f"token {test['token_accuracy']:.3f}, {progress.wall:.0f} s training", file=sys.stderr)
+                log.info(f"  {settings.name}: step {step}/{settings.steps}: test exact {test['exact_accuracy']:.3f}, "
+                         f"token {test['token_accuracy']:.3f}, {progress.wall:.0f} s training")
         if boundary or step == settings.steps or progress.early:
             if path is not None:
                 save_checkpoint()
@@ -227,6 +242,15 @@ def train(
     if evaluated_at != step:  # resumed a run that had already finished
         evaluation = _evaluate(model, test_set, task, settings, device)
     return TrainOutcome(evaluation, series, step, progress.wall, progress.early)
+
+
+def _points_by_step(series: Series) -> dict[int, dict[str, float]]:
+    """The curves' points grouped by step, in step order."""
+    points: dict[int, dict[str, float]] = {}
+    for name, values in series.items():
+        for step, value in values:
+            points.setdefault(int(step), {})[name] = value
+    return dict(sorted(points.items()))
 
 
 def _evaluate(model: ReasoningModel, dataset: PuzzleDataset, task: Task, settings: TrainSettings,

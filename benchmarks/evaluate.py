@@ -23,7 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 2, 130
+from benchmarks import console
+from benchmarks.console import add_verbosity
+from benchmarks.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
+
 SUITE = "evaluate"
 
 
@@ -61,12 +64,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="a field of the task's config, e.g. vote_invalid=false for ARC (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/evaluate-<UTC time>)")
+    add_verbosity(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Exit status: 0 done, 2 bad input, 130 interrupted."""
     args = parser().parse_args(argv)
+    console.configure(args.verbosity)
     from benchmarks.errors import BenchmarkError
     from hrm.errors import ConfigError
     from tasks.base import TaskError
@@ -203,13 +208,15 @@ class _Progress:
         from tqdm import tqdm
 
         self.total, self.done, self.started = total, 0, time.perf_counter()
-        self.bar = tqdm(total=total, unit="ex", desc="evaluate", disable=not sys.stderr.isatty(), leave=False)
+        self.shown = console.shows_progress()
+        self.bar = tqdm(total=total, unit="ex", desc="evaluate", disable=not (self.shown and sys.stderr.isatty()),
+                        leave=False)
         self.next_line = total / 10
 
     def advance(self, examples: int) -> None:
         self.done += examples
         self.bar.update(examples)
-        if self.bar.disable and self.done >= self.next_line and self.done < self.total:
+        if self.shown and self.bar.disable and self.done >= self.next_line and self.done < self.total:
             elapsed = time.perf_counter() - self.started
             rate = self.done / max(elapsed, 1e-9)
             print(f"  evaluate: {self.done}/{self.total} examples, {rate:.3g} examples/s, "

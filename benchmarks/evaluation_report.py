@@ -17,8 +17,9 @@ import torch
 from benchmarks import plots
 from benchmarks.evaluation import Evaluation
 from benchmarks.record import Record
+from benchmarks.report import write_html
 from benchmarks.results import build_results, git_commit, write_results
-from benchmarks.statistics import proportion
+from benchmarks.statistics import over_examples
 from benchmarks.suite import format_metric, markdown_table
 from benchmarks.suites.accuracy import EVALUATION_METRICS
 from benchmarks.tracking import Tracker, flatten, metric_name, resolve_tracking_uri
@@ -30,8 +31,6 @@ SUITE = "evaluate"
 PROGRAM = "python -m benchmarks.evaluate"
 SPEED = (Metric.rate("examples_per_s", "test examples evaluated per second (every segment of the budget run)"),
          Metric.info("eval_wall_s", "seconds", "wall time of the evaluation, model loading excluded", per_device=True))
-# Proportions over tokens get no interval: tokens of one example are not independent trials.
-_NO_INTERVAL = ("tokens",)
 
 
 @dataclass
@@ -81,7 +80,7 @@ def write(out_dir: Path, task: Task, context: dict[str, Any], result: Record, de
                                 config=context, mlflow=mlflow, metrics=metrics, records=[result], program=PROGRAM)
         results_path = write_results(results, out_dir)
         report = write_text_atomic(out_dir / "report.md", report_text(results, result, metrics, figure, out_dir))
-        for path in (report, results_path, figure, *outputs):
+        for path in (report, write_html(report), results_path, figure, *outputs):
             run.log_artifact(path)
     tracking = f"{tracker.tracking_uri} (run {run.run_id})" if tracker.error is None else f"off ({tracker.error})"
     return Written(report, results_path, tracking)
@@ -96,10 +95,9 @@ def intervals(result: Record, metrics: dict[str, Metric]) -> list[list[str]]:
         value = result.metrics[name]
         interval, n = "", ""
         if metric.kind == "proportion" and metric.denominator in result.metrics:
-            count = int(result.metrics[metric.denominator])
-            n = f"{count:,} {metric.denominator}"
-            if metric.denominator not in _NO_INTERVAL:
-                estimate = proportion(round(value * count), count)
+            n = f"{int(result.metrics[metric.denominator]):,} {metric.denominator}"
+            estimate = over_examples(metric, result.metrics)
+            if estimate is not None:
                 interval = f"[{metric.format(estimate.low)}, {metric.format(estimate.high)}]"
         rows.append([name, format_metric(metrics, name, value), interval, n])
     return rows

@@ -1,66 +1,92 @@
-"""`--dry-run`: the resolved plan (task x arm: parameters, block applications, steps, estimated time) and every
-case's resolved settings with the layer each one came from (scale, task, arm, arm identity, user).
+"""The plan of a run (`--dry-run`, and a bare `python -m benchmarks.run` before it starts): every training case
+(task x arm: parameters, block applications, steps, the time of one step measured now, estimated time), each
+suite's estimated time and the total, then every case's resolved settings with the layer each one came from
+(scale, task, arm, arm identity, user).
 
-Nothing is trained and no dataset is built: the models are built on the meta device (shapes only, no memory,
-no initialisation, so a paper-size plan is instant) and sized from the task's declared vocabulary and sequence
-length. The time estimate is rough by design: training FLOPs are estimated as 3x the forward FLOPs of a
-segment (forward + backward through every block, an upper bound for the one-step gradient) plus one more
-forward for the Q-learning target, at an assumed 30% of the dense-matmul FLOP/s measured now.
+The estimate is measured, not assumed: `benchmarks.estimate.CostModel` builds each (task, arm) at its resolved
+size and times a few training steps and one evaluation on this machine, with the thread count the run's training
+processes use; each suite turns those into its items' seconds (`Suite.work`). Nothing is trained; the task
+datasets are built (or read from the cache) because the evaluations' cost depends on the test split's size.
+Accuracy cases run `train.workers` at a time, so their wall time is their sum over the workers.
 """
 
 from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
 
 import torch
 from tabulate import tabulate
 
 from baselines.registry import build_arm
 from benchmarks.config import CaseSettings, RunConfig
-from benchmarks.flops import matmul_flops_per_s, segment_forward_flops
+from benchmarks.context import SuiteContext
+from benchmarks.estimate import CostModel
+from benchmarks.progress import duration
+from benchmarks.suites import SUITES
+from benchmarks.tracking import TrackedRun, Tracker
 from hrm.layers import count_parameters
-from tasks.registry import get_task
 
-ASSUMED_MFU = 0.3
+
+def worker_threads(config: RunConfig) -> int:
+    """torch threads per training process: train.threads, else the cores shared over the workers (0: default)."""
+    workers = config.train.workers
+    return config.train.threads or (max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0)
+
+
+def estimate(config: RunConfig, suites: list[str], tasks: list[str], arms: list[str], seeds: list[int],
+             device: torch.device) -> tuple[dict[str, float], CostModel]:
+    """Estimated wall seconds of each suite (accuracy: over its workers), and the probes behind them."""
+    costs = CostModel(config, device, probe=True, threads=worker_threads(config))
+    tracker = Tracker(None)
+    ctx = SuiteContext(config, tasks, arms, seeds, device, Path("."), tracker, TrackedRun(tracker, None),
+                       suites=suites)
+    workers = max(1, min(config.train.workers, len(tasks) * len(arms) * len(seeds)))
+    walls = {}
+    for suite in suites:
+        seconds = sum(item.cost for item in SUITES[suite].work(ctx, costs))
+        walls[suite] = seconds / workers if suite == "accuracy" else seconds
+    return walls, costs
 
 
 def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: list[str], seeds: list[int],
-                  device: torch.device) -> str:
-    """A table of every training case the accuracy suite would run, then each case's settings and sources."""
-    rate = matmul_flops_per_s(device, 1024)
+                  device: torch.device, settings: bool = True) -> str:
+    """The table of training cases, the estimated time per suite, then (with `settings`) each case's settings."""
+    started = time.perf_counter()
+    walls, costs = estimate(config, suites, tasks, arms, seeds, device)
     rows, cases = [], []
-    total = 0.0
-    for task_name in tasks:
-        task = get_task(task_name, config.task_config(task_name))
-        task_train = config.train_for(task_name)
+    for task in tasks:
+        task_train = config.train_for(task)
         for arm in arms:
-            model_config = config.model_for(arm, task_name, {"vocab_size": task.vocab_size, "seq_len": task.seq_len})
+            model_config = costs.model_config(config, task, arm)
             with torch.device("meta"):
                 model = build_arm(arm, model_config)
-            blocks = model.block_applications_per_segment()
-            forward = segment_forward_flops(model_config, blocks)
-            extra = 1 if model_config.halting == "q_learning" and model_config.halt_max_steps > 1 else 0
-            step_flops = task_train.batch_size * forward * (3 + extra)
-            seconds = task_train.steps * step_flops / (rate * ASSUMED_MFU) * len(seeds)
-            total += seconds
-            rows.append([task_name, arm, f"{count_parameters(model):,}", blocks, model_config.halt_max_steps,
-                         task_train.steps, len(seeds), f"{step_flops / 1e9:,.1f}", _duration(seconds)])
-            cases.append(config.case(task_name, arm))
+            rows.append([task, arm, f"{count_parameters(model):,}", model.block_applications_per_segment(),
+                         model_config.halt_max_steps, task_train.steps, len(seeds),
+                         f"{costs.step_s(config, task, arm, task_train.batch_size) * 1e3:,.0f} ms",
+                         duration(costs.case_s(config, task, arm) * len(seeds))])
+            cases.append(config.case(task, arm))
     table = tabulate(rows, headers=["task", "arm", "parameters", "blocks/segment", "halt_max_steps", "steps",
-                                    "seeds", "GFLOP/step", "est. time"], tablefmt="github", disable_numparse=True)
-    train = config.train
-    workers = min(train.workers, len(rows))
-    return "\n".join([
-        f"scale {config.scale}; suites {', '.join(suites)}; device {device}",
+                                    "seeds", "step (measured)", "est. time"], tablefmt="github", disable_numparse=True)
+    threads = worker_threads(config) or torch.get_num_threads()
+    workers = min(config.train.workers, len(rows) * len(seeds))
+    per_suite = ", ".join(f"{suite} {duration(seconds)}" for suite, seconds in walls.items())
+    lines = [
+        f"scale {config.scale}; suites {', '.join(suites)}; device {device}; {workers} training worker(s) with "
+        f"{threads} thread(s) each",
         "",
         table,
         "",
-        f"accuracy-suite training, estimated {_duration(total)} at {ASSUMED_MFU:.0%} of the measured "
-        f"{rate / 1e9:,.1f} GFLOP/s dense matmul, about {_duration(total / workers)} of wall time with "
-        f"{workers} worker(s) (rough; parameters exclude puzzle-embedding tables)",
-        "",
-        "Resolved settings of each case that differ from the defaults, and the layer that set each one "
-        "(lowest first: scale, task, arm, user, arm identity, user's per-task or per-arm keys):",
-        *(_settings(case) for case in cases),
-    ])
+        f"estimated time: about {duration(sum(walls.values()))} ({per_suite}), from training steps and "
+        f"evaluations timed on this machine just now ({time.perf_counter() - started:.0f} s of probing); "
+        "data builds, checkpoints and figures come on top",
+    ]
+    if settings:
+        lines += ["", "Resolved settings of each case that differ from the defaults, and the layer that set each one "
+                  "(lowest first: scale, task, arm, user, arm identity, user's per-task or per-arm keys):",
+                  *(_settings(case) for case in cases)]
+    return "\n".join(lines)
 
 
 def _settings(case: CaseSettings) -> str:
@@ -73,13 +99,3 @@ def _settings(case: CaseSettings) -> str:
         text = ",".join(map(str, value)) if isinstance(value, tuple) else value
         lines.append(f"  {key:<{width}} = {text}  ({source})")
     return "\n".join(lines)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 172800:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:,.0f} days"

@@ -39,6 +39,22 @@ def _single_axis() -> tuple[Figure, object]:
     return figure, figure.subplots()
 
 
+def _proportion_axis(axis, values: Iterable[float]) -> None:
+    """A y axis for proportions scaled to the data (0 up to a little above the largest value, at most 1), so
+    accuracies near the floor are not a flat line at the bottom of a 0-1 axis."""
+    finite = [value for value in values if value is not None and value == value]
+    top = min(1.0, max(finite, default=1.0) * 1.15 + 0.01)
+    axis.set_ylim(-top * 0.03, top + top * 0.03)
+
+
+def _log2_axis(axis, values: Iterable[float]) -> None:
+    """A log2 x axis with a tick at each value, labelled as the plain number (1, 2, 4, 8, 16)."""
+    ticks = sorted(set(values))
+    axis.set_xscale("log", base=2)
+    axis.set_xticks(ticks, [f"{tick:g}" for tick in ticks])
+    axis.minorticks_off()
+
+
 def _save(figure: Figure, path: Path) -> Path:
     figure.tight_layout()
     return save_figure_atomic(figure, path, dpi=110)
@@ -54,6 +70,7 @@ def learning_curves(records: list[Record], task: str, path: Path) -> Path | None
         return None
     first_seed = cases[0].seed
     figure = Figure(figsize=(10, 7))
+    exact = [value for r in cases if r.seed == first_seed for _, value in r.series.get("test_exact_accuracy", [])]
     (total, lm), (q, accuracy) = figure.subplots(2, 2)
     for record in (r for r in cases if r.seed == first_seed):
         series = record.series
@@ -71,7 +88,8 @@ def learning_curves(records: list[Record], task: str, path: Path) -> Path | None
     total.set(xlabel="step", ylabel="loss", title=f"{task}: training loss (total)", yscale="log")
     lm.set(xlabel="step", ylabel="LM loss", title="LM loss (per halted sequence)", yscale="log")
     q.set(xlabel="step", ylabel="BCE", title="Q losses (halt solid, continue dotted)")
-    accuracy.set(xlabel="step", ylabel="test exact accuracy", title="test exact accuracy", ylim=(-0.02, 1.02))
+    accuracy.set(xlabel="step", ylabel="test exact accuracy", title="test exact accuracy")
+    _proportion_axis(accuracy, exact)
     accuracy.legend(fontsize=7)
     return _save(figure, path)
 
@@ -93,7 +111,9 @@ def memory_vs_inner_loop(records: list[Record], task: str, path: Path) -> Path |
         axis.plot(*zip(*arm_points, strict=True), label=label, markersize=11 - 7 * index / max(len(arms) - 1, 1),
                   **arm_style(arm))
         drawn[arm] = arm_points
-    axis.set(xlabel="L_cycles (the inner loop)", ylabel="MiB saved for backward",
+    _log2_axis(axis, [r.params["L_cycles"] for r in points])
+    axis.set_ylim(0, max(value for values in drawn.values() for _, value in values) * 1.15 or 1)  # from 0: O(1) is flat
+    axis.set(xlabel="L_cycles (the inner loop; log2 axis)", ylabel="MiB saved for backward",
              title=f"{task}: activation memory vs L_cycles")
     axis.legend(fontsize=8)
     return _save(figure, path)
@@ -130,9 +150,10 @@ def accuracy_vs_budget(records: list[Record], task: str, path: Path) -> Path | N
         axis.plot(*zip(*arm_points, strict=True), label=arm, **style)
         trained = next(r.params["halt_max_steps"] for r in points if r.arm == arm)
         axis.axvline(trained, color=style["color"], linestyle=":", linewidth=1)
-    axis.set_xscale("log", base=2)
-    axis.set(xlabel="inference halt_max_steps (dotted: training's)", ylabel="test exact accuracy",
-             title=f"{task}: inference-time scaling", ylim=(-0.02, 1.02))
+    _log2_axis(axis, [r.params["eval_halt_max_steps"] for r in points])
+    _proportion_axis(axis, [r.metrics.get("exact_accuracy") for r in points])
+    axis.set(xlabel="inference halt_max_steps (log2 axis; dotted: training's)", ylabel="test exact accuracy",
+             title=f"{task}: inference-time scaling")
     axis.legend(fontsize=8)
     return _save(figure, path)
 
@@ -167,8 +188,10 @@ def accuracy_band_vs_budget(records: list[Record], task: str, path: Path) -> Pat
     axis.plot(budgets, means, label=f"{record.arm} (mean over seeds)", **style)
     if all(value is not None and value == value for value in (*lows, *highs)):
         axis.fill_between(budgets, lows, highs, alpha=0.25, color=style["color"], label="95% interval")
-    axis.set_xscale("log", base=2)
-    axis.set(xlabel="inference halt_max_steps", ylabel="test exact accuracy", title=f"{task}: inference-time scaling")
+    _log2_axis(axis, budgets)
+    _proportion_axis(axis, [*means, *highs])
+    axis.set(xlabel="inference halt_max_steps (log2 axis)", ylabel="test exact accuracy",
+             title=f"{task}: inference-time scaling")
     axis.legend(fontsize=8)
     return _save(figure, path)
 
@@ -198,8 +221,9 @@ def segment_curves(record: Record, path: Path) -> Path:
     segments = [int(s) for s, _ in record.series["exact_by_segment"]]
     ticks = segments if len(segments) <= 16 else segments[::max(len(segments) // 8, 1)]  # whole segments
     accuracy.set_xticks(ticks)
-    accuracy.set(xlabel="segment", ylabel="test accuracy", ylim=(-0.02, 1.02),
-                 title=f"{record.task}: accuracy after each segment")
+    _proportion_axis(accuracy, [value for name in ("exact_by_segment", "token_by_segment")
+                                for _, value in record.series[name]])
+    accuracy.set(xlabel="segment", ylabel="test accuracy", title=f"{record.task}: accuracy after each segment")
     accuracy.legend(fontsize=8)
     if histogram:
         used, counts = zip(*histogram, strict=True)

@@ -1,4 +1,6 @@
-"""`report.md`: a results document as Markdown, one section per suite (its own table and figures).
+"""`report.md`: a results document as Markdown, one section per suite (its own table and figures); and
+`report.html`, the same page with its figures inside it, for MLflow's artifact viewer (which shows Markdown as
+plain text and cannot follow a relative image link).
 
 Everything comes from results.json alone (records and metric declarations), so a report can be rewritten
 from a results file; each section is drawn by its suite (`benchmarks.suites.SUITES`), and a suite that is not
@@ -7,6 +9,9 @@ registered here gets the generic table of `benchmarks.suite.Suite.report`.
 
 from __future__ import annotations
 
+import base64
+import html
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,10 @@ from tasks.files import write_text_atomic
 from tasks.metric import Metric
 
 REPORT_FILE = "report.md"
+HTML_FILE = "report.html"
+_STYLE = ("body{font-family:sans-serif;max-width:70em;margin:1em auto;padding:0 1em}"
+          "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}"
+          "img{max-width:100%}")
 
 
 class _Unregistered(Suite):
@@ -59,6 +68,25 @@ def write_report(results: dict[str, Any], directory: Path, images: list[tuple[st
     if mlflow.get("error"):
         lines += ["## MLflow", "", f"Tracking failed, the results above are complete without it: {mlflow['error']}", ""]
     return write_text_atomic(directory / REPORT_FILE, "\n".join(lines))
+
+
+def write_html(report: Path) -> Path:
+    """`report.html` beside `report`: its Markdown rendered, each local PNG embedded as a data URI."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark").enable("table").render(report.read_text())
+
+    def embed(match: re.Match) -> str:
+        image = report.parent / html.unescape(match.group(1))
+        if not image.is_file():
+            return match.group(0)
+        return f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"'
+
+    body = re.sub(r'src="([^":]+\.png)"', embed, body)
+    title = html.escape(report.read_text().partition("\n")[0].lstrip("# "))
+    page = f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>{_STYLE}</style>" \
+           f"</head><body>{body}</body></html>"
+    return write_text_atomic(report.with_name(HTML_FILE), page)
 
 
 def _provenance(results: dict[str, Any]) -> str:

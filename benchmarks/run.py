@@ -3,42 +3,26 @@
     python -m benchmarks.run --suite all --scale cpu
     python -m benchmarks.run --suite accuracy --scale smoke --tasks sudoku --arms hrm,transformer --seeds 0,1
     python -m benchmarks.run --suite all --scale cpu --set model.H_cycles=4 --set task.sudoku.size=6 --dry-run
+
+The arguments are parsed before anything heavy is imported (torch, the task, arm and suite registries: several
+seconds), so `--help` and a mistyped flag answer at once; the names of suites, scales, tasks and arms are
+checked right after, against the registries (`benchmarks.runner`).
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import shlex
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
 
-import torch
+from benchmarks.console import add_verbosity
+from benchmarks.errors import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK
 
-from benchmarks import distributed, run_folder
-from benchmarks.config import RunConfig, resolve, scales
-from benchmarks.context import SuiteContext, prepare_task, resolve_device
-from benchmarks.errors import BenchmarkError
-from benchmarks.plan import describe_plan
-from benchmarks.record import Record
-from benchmarks.report import write_report
-from benchmarks.results import build_results, device_info, git_commit, write_results
-from benchmarks.suites import SUITES
-from benchmarks.tracking import Tracker, flatten, resolve_tracking_uri
-from hrm.errors import ConfigError
-from tasks.base import TaskError
-from tasks.metric import Metric, declarations
-
-EXIT_OK, EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED = 0, 2, 3, 130
+__all__ = ["EXIT_BAD_INPUT", "EXIT_DIVERGED", "EXIT_INTERRUPTED", "EXIT_OK", "main", "parser"]
 
 
 def parser() -> argparse.ArgumentParser:
-    from baselines.registry import ARMS
-    from tasks.registry import TASKS
-
+    """The command line; suite, scale, task and arm names are checked after parsing (`benchmarks.runner`)."""
     p = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
         description="Train and evaluate HRM and its baselines on the tasks; write results.json, report.md and "
@@ -46,20 +30,21 @@ def parser() -> argparse.ArgumentParser:
         epilog="Tracking store: $MLFLOW_TRACKING_URI when set, else sqlite:///<parent of --out>/mlflow.db "
                "(open it with: mlflow ui --backend-store-uri sqlite:///results/mlflow.db). "
                "Overridable keys: model.<field>, arm.<arm>.<field>, optim.<field>, train.<field>, "
-               "optim.<task>.<field>, train.<task>.<field>, task.<task>.<field> and <suite>.<field> for "
-               f"{', '.join(name for name, suite in SUITES.items() if suite.settings_class)} (see "
-               "benchmarks/config.py; --dry-run shows every resolved setting and where it came from). "
+               "optim.<task>.<field>, train.<task>.<field>, task.<task>.<field> and <suite>.<field> for the "
+               "suites with settings (see benchmarks/config.py and each suite's settings class; --dry-run shows "
+               "every resolved setting and where it came from). "
                "--set train.workers=K trains K accuracy cases at once in separate processes. "
                "Exit status: 0 done; 2 bad input (one error line); 3 done, but a "
                "training case diverged (its record says at which step; every other result is written); 130 "
                "interrupted (the finished records are written; continue with --resume).",
     )
-    p.add_argument("--suite", default="all", choices=("all", *SUITES), help="which suite to run (default: all)")
-    p.add_argument("--scale", default="cpu", choices=scales(),
+    p.add_argument("--suite", default="all",
+                   help="which suite to run, or all (default: all; an unknown name is answered with the list)")
+    p.add_argument("--scale", default="cpu",
                    help="smoke: seconds, for CI; cpu: < 30 min on 2 cores, shows learning; paper: the paper's "
                         "sizes, needs a GPU (default: cpu)")
-    p.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated tasks (default: {','.join(TASKS)})")
-    p.add_argument("--arms", default=",".join(ARMS), help=f"comma-separated arms (default: {','.join(ARMS)})")
+    p.add_argument("--tasks", default="", help="comma-separated tasks (default: every registered task)")
+    p.add_argument("--arms", default="", help="comma-separated arms (default: every registered arm)")
     p.add_argument("--seeds", default=None,
                    help="comma-separated model seeds (default: the scale's train.seeds; cpu: 0,1,2)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
@@ -71,240 +56,20 @@ def parser() -> argparse.ArgumentParser:
                         "(repeatable; lists comma-separated: memory.T_values=1,2,4)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run in --out from its checkpoints (finished cases are reused)")
-    p.add_argument("--dry-run", action="store_true", help="print the resolved plan and exit")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the plan with its time estimate (measured by a short probe) and every resolved setting, "
+                        "then exit")
+    add_verbosity(p)
     return p
-
-
-def _names(value: str, known: dict, kind: str) -> list[str]:
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    unknown = [name for name in names if name not in known]
-    if unknown or not names:
-        raise BenchmarkError(f"unknown {kind} {', '.join(unknown) or '(none given)'}; known {kind}s: "
-                             f"{', '.join(known)}")
-    _check_unique(names, f"--{kind}s")
-    return names
-
-
-def _seeds(value: str) -> list[int]:
-    try:
-        seeds = [int(part) for part in value.split(",") if part.strip()]
-    except ValueError:
-        raise BenchmarkError(f"--seeds must be comma-separated integers, got {value!r}") from None
-    if not seeds:
-        raise BenchmarkError("--seeds needs at least one seed")
-    negative = [seed for seed in seeds if seed < 0]
-    if negative:
-        raise BenchmarkError(f"--seeds must be integers >= 0, got {negative[0]}")
-    _check_unique(seeds, "--seeds")
-    return seeds
-
-
-def _check_unique(values: list, flag: str) -> None:
-    repeated = sorted({str(value) for value in values if values.count(value) > 1})
-    if repeated:
-        raise BenchmarkError(f"{flag} names {', '.join(repeated)} more than once")
-
-
-class Terminated(BaseException):
-    """SIGTERM (a scheduler's or `kill`'s stop) raised like Ctrl-C, so the partial results are still written."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated(f"stopped by signal {signum}")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Exit status: 0 done, 2 bad input, 3 done but a training case diverged, 130 interrupted."""
-    args = parser().parse_args(argv)
-    main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
-    try:
-        return _run(args)
-    except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    finally:
-        distributed.stop()
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
+    p = parser()
+    args = p.parse_args(argv)
+    from benchmarks import runner  # torch and the registries, once the arguments parse
 
-
-def _run(args: argparse.Namespace) -> int:
-    from baselines.registry import ARMS
-    from tasks.registry import TASKS
-
-    config = resolve(args.scale, args.overrides)
-    tasks, arms = _names(args.tasks, TASKS, "task"), _names(args.arms, ARMS, "arm")
-    seeds = _seeds(args.seeds) if args.seeds is not None else list(config.train.seeds)
-    suites = list(SUITES) if args.suite == "all" else [args.suite]
-    device = resolve_device(args.device)
-    ranks, device = distributed.start(device)
-    if ranks.world > 1:
-        _check_distributed(suites, config, ranks)
-    if config.train.threads:
-        torch.set_num_threads(config.train.threads)
-    if args.dry_run:
-        print(describe_plan(config, suites, tasks, arms, seeds, device))
-        return EXIT_OK
-    if args.resume and args.out is None:
-        raise BenchmarkError("--resume needs --out: the folder of the run to continue")
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
-    out_dir = args.out or Path("results") / f"{args.scale}-{stamp}"
-    if args.resume and not out_dir.is_dir():
-        raise BenchmarkError(f"--resume: {out_dir} is not a folder holding a run; check the --out path")
-    run_folder.check_writable(out_dir, "output folder", "--out")
-    if config.train.cache_dir:
-        run_folder.check_writable(Path(config.train.cache_dir), "dataset cache folder", "train.cache_dir")
-    selection = {"suites": suites, "tasks": tasks, "arms": arms, "seeds": seeds, "device": device.type}
-    settings = run_folder.run_settings(config.to_dict(), selection)
-    if not ranks.main:  # the other ranks train their slices; rank 0 holds the folder and writes
-        distributed.barrier(ranks)
-        return _run_suites(args, config, suites, tasks, arms, seeds, device, out_dir, "", ranks)
-    with run_folder.hold(out_dir):
-        digest = run_folder.start(out_dir, settings, _command(), resume=args.resume)
-        distributed.barrier(ranks)
-        return _run_suites(args, config, suites, tasks, arms, seeds, device, out_dir, digest, ranks)
-
-
-def _check_distributed(suites: list[str], config: RunConfig, ranks: distributed.Ranks) -> None:
-    """What a torchrun job can run: the accuracy suite's cases, each trained data-parallel on every rank."""
-    if suites != ["accuracy"]:
-        raise BenchmarkError(f"under torchrun ({ranks.world} processes) only --suite accuracy trains data-parallel; "
-                             f"run {', '.join(s for s in suites if s != 'accuracy')} in one process")
-    if config.train.workers > 1:
-        raise BenchmarkError("train.workers > 1 trains cases side by side in one process each; under torchrun "
-                             "every case uses all the processes, so leave train.workers at 1")
-
-
-def _command() -> str:
-    return " ".join(["python -m benchmarks.run", *sys.argv[1:]])
-
-
-def _resume_command(out_dir: Path) -> str:
-    """This invocation's command with `--resume --out <out_dir>` in place of any --resume/--out it had."""
-    kept, skip = [], False
-    for item in sys.argv[1:]:
-        if skip:
-            skip = False
-        elif item == "--out":
-            skip = True
-        elif item != "--resume" and not item.startswith("--out="):
-            kept.append(item)
-    return shlex.join(["python", "-m", "benchmarks.run", *kept, "--resume", "--out", str(out_dir)])
-
-
-def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], tasks: list[str], arms: list[str],
-                seeds: list[int], device: torch.device, out_dir: Path, digest: str,
-                ranks: distributed.Ranks) -> int:
-    """Run the suites; write results.json and report.md with every finished record, whatever ends the run.
-    Under torchrun only rank 0 tracks and writes; the other ranks run the same training and return."""
-    run_name = out_dir.name
-    tracker = (Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts")
-               if ranks.main else Tracker(None))
-    started = time.perf_counter()
-    records: list[Record] = []
-    metrics: dict[str, Metric] = {}
-    walls: dict[str, float] = {}
-    interrupted: BaseException | None = None
-    with tracker.run(run_name, tags={"scale": args.scale, "suites": ",".join(suites)}) as parent:
-        parent.log_params({**flatten(config.to_dict()), "tasks": ",".join(tasks), "arms": ",".join(arms),
-                           "seeds": ",".join(map(str, seeds)), "settings_hash": digest,
-                           "git_commit": str(git_commit(Path(__file__).resolve().parent)),
-                           "device": device_info(device)["class"], "torch": torch.__version__})
-        ctx = SuiteContext(config, tasks, arms, seeds, device, out_dir, tracker, parent, resume=args.resume)
-        try:
-            ctx.data_notes = _prepare_data(config, tasks)
-            metrics = _declared_metrics(config, suites, tasks)
-            for suite in suites:
-                suite_started = time.perf_counter()
-                for record in SUITES[suite].run(ctx):
-                    if not isinstance(record, Record):
-                        raise BenchmarkError(f"suite {suite!r} yielded {type(record).__name__}, not a Record")
-                    records.append(record)
-                walls[f"{suite}_wall_s"] = time.perf_counter() - suite_started
-        except (Terminated, KeyboardInterrupt) as stop:
-            interrupted = stop
-            parent.kill(f"interrupted ({stop or 'Ctrl-C'})")
-        finally:
-            walls["wall_s"] = time.perf_counter() - started
-            records = _in_plan_order(records, suites, tasks, arms, seeds)
-            if ranks.main:
-                results, report = _write(out_dir, run_name, config, suites, device, tracker, parent.run_id,
-                                         records, metrics, ctx, walls, digest)
-        if not ranks.main:
-            return EXIT_INTERRUPTED if interrupted is not None else EXIT_OK
-        parent.log_metrics(walls)
-        for path in (report, out_dir / "results.json", *sorted(out_dir.glob("*.png"))):
-            parent.log_artifact(path)
-    if tracker.error:  # written again so the files say that tracking failed part-way
-        _write(out_dir, run_name, config, suites, device, tracker, parent.run_id, records, metrics, ctx, walls,
-               digest)
-        print(f"warning: MLflow tracking failed; results are complete without it: {tracker.error}", file=sys.stderr)
-    if interrupted is not None:
-        print(f"interrupted ({interrupted or 'Ctrl-C'}): the {len(records)} records finished so far are in "
-              f"{out_dir / 'results.json'}; continue with --resume: {_resume_command(out_dir)}", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    for suite in sorted(suites, key=lambda name: not SUITES[name].leads_report):  # the leading suites first
-        for line in SUITES[suite].summary([record for record in records if record.suite == suite]):
-            print(line)
-    timing = ", ".join(f"{name.removesuffix('_wall_s')} {value:.1f} s" for name, value in walls.items()
-                       if name != "wall_s")
-    print(f"{len(records)} records in {walls['wall_s']:.1f} s ({timing})\nreport:  {report}\n"
-          f"results: {out_dir / 'results.json'}\nmlflow:  {tracker.tracking_uri} (run {parent.run_id})")
-    diverged = [record for record in records if record.diverged and record.seed is not None]
-    if diverged:
-        for record in diverged:
-            print(f"DIVERGED: {record.suite} {record.task} / {record.arm} / seed {record.seed} at step "
-                  f"{record.diverged_at_step}", file=sys.stderr)
-        return EXIT_DIVERGED
-    return EXIT_OK
-
-
-def _prepare_data(config: RunConfig, tasks: list[str]) -> list[str]:
-    """Build (or read from the cache) every selected task's splits before any training, and print what the
-    builds left out (malformed files, puzzles too large, ...): the notes go into results.json and the report."""
-    notes: list[str] = []
-    for task in tasks:
-        prepared = prepare_task(config, task)
-        notes += [*prepared.task.data_notes(prepared.train), *prepared.task.data_notes(prepared.test)]
-    notes = list(dict.fromkeys(notes))
-    for note in notes:
-        print(f"data: {note}", file=sys.stderr)
-    return notes
-
-
-def _declared_metrics(config: RunConfig, suites: list[str], tasks: list[str]) -> dict[str, Metric]:
-    """The declarations of every metric the selected suites report for the selected tasks."""
-    task_objects = [prepare_task(config, task).task for task in tasks]
-    try:
-        return declarations(metric for suite in suites for metric in SUITES[suite].metrics(task_objects))
-    except ValueError as error:
-        raise BenchmarkError(str(error)) from None
-
-
-def _in_plan_order(records: list[Record], suites: list[str], tasks: list[str], arms: list[str],
-                   seeds: list[int]) -> list[Record]:
-    """Records sorted by suite, task, arm and seed as selected (a seed aggregate after its seeds); records of
-    one case keep the order their suite produced them in. Parallel workers finish cases in any order."""
-    def position(record: Record) -> tuple[int, int, int, int]:
-        seed = record.seed
-        return (suites.index(record.suite), tasks.index(record.task), arms.index(record.arm),
-                len(seeds) if seed is None else seeds.index(seed))
-
-    return sorted(records, key=position)
-
-
-def _write(out_dir: Path, run_name: str, config: RunConfig, suites: list[str], device: torch.device,
-           tracker: Tracker, parent_run_id: str | None, records: list[Record], metrics: dict[str, Metric],
-           ctx: SuiteContext, walls: dict[str, float], digest: str) -> tuple[dict, Path]:
-    mlflow = {"tracking_uri": tracker.tracking_uri, "parent_run_id": parent_run_id, "error": tracker.error}
-    results = build_results(run_name=run_name, scale=config.scale, suites=suites, device=device,
-                            config=config.to_dict(), mlflow=mlflow, metrics=metrics, records=records)
-    results["wall_s"] = dict(walls)
-    results["settings_hash"] = digest
-    results["data_notes"] = list(ctx.data_notes)
-    write_results(results, out_dir)
-    return results, write_report(results, out_dir, ctx.images)
+    return runner.main(args, p, bare=not (sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

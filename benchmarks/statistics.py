@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+
+from tasks.metric import Metric
 
 CONFIDENCE = 0.95
 RESAMPLES = 2000
@@ -56,6 +58,20 @@ def proportion(successes: int, n: int) -> Estimate:
         return Estimate(math.nan, math.nan, math.nan, 0)
     interval = stats.binomtest(int(successes), int(n)).proportion_ci(CONFIDENCE, method="wilson")
     return Estimate(successes / n, float(interval.low), float(interval.high), int(n))
+
+
+NOT_INDEPENDENT = ("tokens",)  # proportions over these get no interval: one example's tokens are not independent
+
+
+def over_examples(metric: Metric, values: Mapping[str, float]) -> Estimate | None:
+    """A proportion's value with its 95% Wilson interval over the trials it counts (`metric.denominator`, read
+    from `values`); None for another kind, a missing count, or a count of tokens (`NOT_INDEPENDENT`)."""
+    if metric.kind != "proportion" or metric.name not in values or metric.denominator not in values:
+        return None
+    if metric.denominator in NOT_INDEPENDENT:
+        return None
+    count = int(values[metric.denominator])
+    return proportion(round(values[metric.name] * count), count)
 
 
 def across_seeds(values: Sequence[float]) -> Estimate:

@@ -8,6 +8,11 @@ A suite is one module with one `Suite` subclass and one line in `benchmarks.suit
         scales = {"smoke": {"latency.repeats": 2}}   # its own size at each scale
         def run(self, ctx): yield Record(...)        # records as they finish
         def metrics(self, tasks): return [Metric.rate("calls_per_s")]
+        def work(self, ctx, costs): return [Work(("latency", task), costs.step_s(...)) for task in ctx.tasks]
+
+`work` declares the suite's items before the run starts (their estimated seconds, from the run's
+`benchmarks.estimate.CostModel`) and `run` reports them done through `ctx.progress`, so one bar with an ETA
+covers every suite of the run and `--dry-run` can total them.
 
 `--suite` choices, the settings sections, the report's sections and its figures come from the registry, so
 the runner never names a suite. `report` defaults to one table of every record with its params and the
@@ -29,6 +34,8 @@ from tasks.metric import Metric
 
 if TYPE_CHECKING:
     from benchmarks.context import SuiteContext
+    from benchmarks.estimate import CostModel
+    from benchmarks.progress import Work
 
 
 class Suite(abc.ABC):
@@ -49,6 +56,11 @@ class Suite(abc.ABC):
     def metrics(self, tasks: Sequence[Task]) -> list[Metric]:
         """Declarations of every metric this suite's records carry for `tasks` (the run's task objects)."""
 
+    def work(self, ctx: SuiteContext, costs: CostModel) -> list[Work]:
+        """The items `run` will report done through `ctx.progress`, with estimated seconds; none by default
+        (a suite without them still runs, it just adds nothing to the bar or the estimate)."""
+        return []
+
     def report(self, records: list[Record], metrics: Mapping[str, Metric]) -> str:
         """The report section's Markdown (below its title and note): by default one table of all records."""
         names = [name for name in metrics if any(name in record.metrics for record in records)]
@@ -68,7 +80,7 @@ class Suite(abc.ABC):
         """(caption, PNG) figures drawn from `records` into `directory`; none by default."""
         return []
 
-    def summary(self, records: list[Record]) -> list[str]:
+    def summary(self, records: list[Record], metrics: Mapping[str, Metric]) -> list[str]:
         """Lines for the console summary at the end of a run; none by default."""
         return []
 

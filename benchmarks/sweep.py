@@ -43,7 +43,9 @@ import sqlalchemy
 import torch
 
 from baselines.registry import ARMS, build_arm, get_arm
+from benchmarks import console
 from benchmarks.config import RunConfig, parse_overrides, resolve, scales
+from benchmarks.console import add_verbosity
 from benchmarks.context import case_model_config, prepare_task, resolve_device
 from benchmarks.errors import BenchmarkError
 from benchmarks.suites.accuracy import run_case
@@ -87,6 +89,7 @@ class SweepSettings:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     prune_warmup: float = 0.5  # fraction of the training steps before a trial may be pruned
     heartbeat_s: int = HEARTBEAT_S  # a running trial records a heartbeat this often (seconds)
+    verbosity: int = 0  # -q: -1, -v: 1 (benchmarks.console)
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -361,6 +364,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--heartbeat", type=int, default=HEARTBEAT_S,
                         help="seconds between a running trial's heartbeats; the next worker to start a trial marks "
                              "one silent for twice as long failed (a killed worker's) (default: 60)")
+    add_verbosity(parser)
     return parser
 
 
@@ -379,14 +383,16 @@ def settings_from_args(argv: list[str] | None = None) -> SweepSettings:
         storage=args.storage or f"sqlite:///{out.resolve() / 'optuna.db'}", objective=args.objective,
         space=parse_space(args.space, args.arm), out=out, overrides=args.overrides, seed=args.seed,
         sampler_seed=args.sampler_seed, device=resolve_device(args.device), prune_warmup=args.prune_warmup,
-        heartbeat_s=args.heartbeat,
+        heartbeat_s=args.heartbeat, verbosity=args.verbosity,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
-        summary = run_sweep(settings_from_args(argv))
+        settings = settings_from_args(argv)
+        console.configure(settings.verbosity)
+        summary = run_sweep(settings)
     except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -15,10 +15,13 @@ so that processes starting together do not race in MLflow's schema migration.
     tracker = Tracker(resolve_tracking_uri(results_root), artifact_root=results_root / "mlartifacts")
     with tracker.run("smoke-2026...") as parent:
         parent.log_params(flatten(config.to_dict()))
-        with tracker.run("accuracy/sudoku/hrm/0", parent=parent) as child:
+        with tracker.run("sudoku · hrm · seed 0", parent=parent) as child:
             child.log_metrics({"loss": 1.2}, step=10)
             if diverged:
                 child.fail("diverged at step 10")  # ends FAILED; an interrupt leaving the body ends KILLED
+
+A parallel worker re-opens the store from `tracker.target(parent)` (a picklable `RunTarget`) and nests its
+case's run under the same parent, so each case's run lives while the case trains.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +81,11 @@ def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def run_name(*parts: object) -> str:
+    """A run's name in the MLflow runs table: its distinguishing parts first, e.g. `sudoku · hrm · seed 0`."""
+    return " · ".join(str(part) for part in parts)
+
+
 def print_warning(line: str) -> None:
     """The default way a tracker reports that tracking is off: one line on stderr."""
     print(line, file=sys.stderr, flush=True)
@@ -87,14 +96,17 @@ class Tracker:
 
     `Tracker(None)` tracks nothing (every run is a no-op), for callers that only want the results.
     `warn` gets one line when tracking is switched off (None: stay silent, `error` still says why).
+    `tags` go on every run it starts (the scale, the git commit).
     """
 
     def __init__(self, tracking_uri: str | None, experiment: str = EXPERIMENT,
-                 artifact_root: Path | None = None, warn: Callable[[str], None] | None = print_warning) -> None:
+                 artifact_root: Path | None = None, warn: Callable[[str], None] | None = print_warning,
+                 tags: Mapping[str, str] | None = None) -> None:
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.artifact_root = artifact_root
         self.warn = warn
+        self.tags = dict(tags or {})
         self.error: str | None = None
         self._client = None
         self._experiment_id: str | None = None
@@ -117,17 +129,25 @@ class Tracker:
                 self.warn(f"warning: MLflow tracking is off from here on (results are still written): {self.error}")
             return None
 
+    def target(self, parent: TrackedRun | None) -> RunTarget | None:
+        """This store and `parent` for another process to nest runs under; None while tracking is off."""
+        if not self.enabled:
+            return None
+        return RunTarget(self.tracking_uri, self.experiment, self.artifact_root, self.tags,
+                         None if parent is None else parent.run_id)
+
     @contextlib.contextmanager
-    def run(self, name: str, parent: TrackedRun | None = None, tags: Mapping[str, str] | None = None
+    def run(self, name: str, parent: TrackedRun | str | None = None, tags: Mapping[str, str] | None = None
             ) -> Iterator[TrackedRun]:
-        """Start a run (nested under `parent` when given) and end it when the body is left.
+        """Start a run (nested under `parent`, a run or its id, when given) and end it when the body is left.
 
         It ends as the body said (`TrackedRun.fail` / `kill`), else FINISHED when the body returns, FAILED
         when it raises an Exception, and KILLED when it is left by KeyboardInterrupt, SystemExit or another
         BaseException (an interrupted run is neither still running nor a failure). A reason goes into the
         run's `status_reason` tag.
         """
-        run_id = self.guard("starting run " + name, self._create_run, name, parent, dict(tags or {}))
+        parent_id = parent.run_id if isinstance(parent, TrackedRun) else parent
+        run_id = self.guard("starting run " + name, self._create_run, name, parent_id, {**self.tags, **(tags or {})})
         tracked = TrackedRun(self, run_id)
         status, reason = "FINISHED", None
         try:
@@ -147,11 +167,11 @@ class Tracker:
                                reason[:_REASON_LIMIT])
                 self.guard("ending run " + name, self._client.set_terminated, run_id, status)
 
-    def _create_run(self, name: str, parent: TrackedRun | None, tags: dict[str, str]) -> str:
+    def _create_run(self, name: str, parent_id: str | None, tags: dict[str, str]) -> str:
         if self._client is None:
             self._connect()
-        if parent is not None and parent.run_id is not None:
-            tags["mlflow.parentRunId"] = parent.run_id
+        if parent_id is not None:
+            tags["mlflow.parentRunId"] = parent_id
         return self._client.create_run(self._experiment_id, tags=tags, run_name=name).info.run_id
 
     def _connect(self) -> None:
@@ -184,6 +204,20 @@ class Tracker:
             if found is None:
                 raise
             return found.experiment_id
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """A tracking store and a parent run, to be re-opened in another process (`Tracker.target`); picklable."""
+
+    tracking_uri: str
+    experiment: str
+    artifact_root: Path | None
+    tags: dict[str, str] = field(default_factory=dict)
+    parent_run_id: str | None = None
+
+    def open(self, warn: Callable[[str], None] | None = print_warning) -> Tracker:
+        return Tracker(self.tracking_uri, self.experiment, self.artifact_root, warn, self.tags)
 
 
 class TrackedRun:

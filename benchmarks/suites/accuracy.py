@@ -11,8 +11,8 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import signal
 import statistics
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from baselines.registry import build_arm
-from benchmarks import distributed, engine, plots
+from benchmarks import console, distributed, engine, plots
 from benchmarks.config import RunConfig
 from benchmarks.context import (
     PreparedTask,
@@ -32,11 +32,13 @@ from benchmarks.context import (
     prepare_task,
     train_settings,
 )
+from benchmarks.estimate import CostModel
 from benchmarks.evaluation import to_device
+from benchmarks.progress import ProgressSender, RunProgress, Work
 from benchmarks.record import Record
-from benchmarks.statistics import across_seeds
+from benchmarks.statistics import across_seeds, over_examples
 from benchmarks.suite import Suite, markdown_table, task_figures
-from benchmarks.tracking import flatten
+from benchmarks.tracking import RunTarget, Tracker, flatten, run_name
 from benchmarks.training_state import CHECKPOINT
 from hrm.config import ModelConfig
 from hrm.layers import count_parameters
@@ -75,6 +77,7 @@ class CaseResult:
     images: list[tuple[str, Path]] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)  # the task's own files from the final evaluation
     diverged_at: int | None = None  # first step with a non-finite loss or gradient; no test metrics then
+    tracking_error: str | None = None  # why the case's MLflow run stopped being tracked, if it did
 
     @property
     def status(self) -> str:
@@ -101,16 +104,45 @@ def run_case(
     out_dir: Path | None = None,
     resume: bool = False,
     bar: bool = True,
+    tracking: RunTarget | None = None,
+    on_step: Callable[[int], None] | None = None,
 ) -> CaseResult:
     """Train arm `arm` on task `task` with model seed `seed`, evaluate it, and (with out_dir) checkpoint and draw.
 
     `on_eval(step, metrics)` is called at every periodic evaluation; what it raises propagates (pruning).
     `bar=False` reports progress as one line per evaluation instead of a terminal bar (for parallel workers).
+    With `tracking`, the case is one MLflow run nested under the target's parent, created now and ended with
+    the case: every resolved setting as params, curves streamed as they are measured, the final metrics, the
+    drawings and output files, status FINISHED, FAILED (diverged) or KILLED (interrupted). `on_step(step)` runs
+    after each training step (progress).
     """
-    if config.train.progress:
-        print(f"accuracy: {task} / {arm} / seed {seed}", file=sys.stderr)
     prepared = prepare_task(config, task)
     model_config = case_model_config(config, task, arm, prepared.train)
+    tracker = tracking.open() if tracking is not None else Tracker(None)
+    with tracker.run(run_name(task, arm, f"seed {seed}"), parent=tracking and tracking.parent_run_id,
+                     tags=case_tags("accuracy", task, arm, seed)) as run:
+        run.log_params(case_params(config, task, arm, model_config, seed))
+        result = _train_and_evaluate(config, prepared, task, arm, seed, model_config, device=device, on_eval=on_eval,
+                                     out_dir=out_dir, resume=resume, bar=bar, on_step=on_step,
+                                     on_points=lambda step, values: run.log_metrics(values, step=step))
+        run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
+        for path in (*(image for _, image in result.images), *result.outputs):
+            run.log_artifact(path)
+        if result.diverged_at is not None:
+            run.fail(f"diverged at step {result.diverged_at}")
+    result.tracking_error = tracker.error
+    return result
+
+
+def case_tags(suite: str, task: str, arm: str, seed: int | None = None) -> dict[str, str]:
+    """The tags that let the MLflow runs table filter a suite's runs by task, arm and seed."""
+    tags = {"suite": suite, "task": task, "arm": arm}
+    return tags if seed is None else {**tags, "seed": str(seed)}
+
+
+def _train_and_evaluate(config: RunConfig, prepared: PreparedTask, task: str, arm: str, seed: int,
+                        model_config: ModelConfig, *, device: torch.device, on_eval, out_dir: Path | None,
+                        resume: bool, bar: bool, on_step, on_points) -> CaseResult:
     engine.seed_everything(seed)
     model = build_arm(arm, model_config).to(device)
     settings = dataclasses.replace(train_settings(config, task), bar=bar, name=f"{task}/{arm}/{seed}")
@@ -118,7 +150,7 @@ def run_case(
             "task": {task: dataclasses.asdict(config.task_config(task))}, "data_seed": config.train.data_seed}
     outcome = engine.train(
         model, prepared.train, prepared.test, prepared.task, settings, seed=seed, device=device,
-        checkpoint_dir=out_dir, resume=resume, on_eval=on_eval, case=case,
+        checkpoint_dir=out_dir, resume=resume, on_eval=on_eval, on_points=on_points, on_step=on_step, case=case,
     )
     per_segment = model.block_applications_per_segment()
     metrics = {
@@ -156,43 +188,36 @@ def _draw(model, prepared: PreparedTask, prediction, device: torch.device, out_d
     return [(f"{title}: first test example", sample), (f"{title}: prediction after each segment", strip)]
 
 
-def _log_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Record]:
-    """Log each trained case as a nested MLflow run and yield its record (and the seeds' aggregate)."""
+def _collect_cases(ctx: SuiteContext, results: Iterator[CaseResult]) -> Iterator[Record]:
+    """Each trained case's record as it finishes (its headline on the progress display), and each task x arm's
+    seed aggregate once all its seeds have. The cases logged their own MLflow runs while they trained."""
     groups: dict[tuple[str, str], list[CaseResult]] = {}
     for result in results:
         task, arm, seed = result.task, result.arm, result.seed
         ctx.trained[(task, arm, seed)] = _trained_model(result)
         if seed == ctx.seeds[0]:
             ctx.images.extend(result.images)
+        if result.tracking_error and ctx.tracker.error is None:  # a worker's store failed: say so in results.json
+            ctx.tracker.error = result.tracking_error
         # Yielded before anything else, so that a stop from here on still finds the record with the runner.
         yield _record(result, seed, result.metrics, result.series, result.status, result.diverged_at)
-        if ctx.config.train.progress:
-            print(result.headline(), file=sys.stderr)
-        with ctx.tracker.run(f"accuracy/{task}/{arm}/{seed}", parent=ctx.parent,
-                             tags={"suite": "accuracy", "task": task, "arm": arm, "seed": str(seed),
-                                   "scale": ctx.config.scale}) as run:
-            run.log_params(_case_params(ctx.config, result))
-            run.log_series(result.series)
-            run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
-            for path in (*(image for _, image in result.images), *result.outputs):
-                run.log_artifact(path)
-            if result.diverged_at is not None:
-                run.fail(f"diverged at step {result.diverged_at}")
+        ctx.progress.finish(("accuracy", task, arm, seed), result.headline())
         group = groups.setdefault((task, arm), [])
         group.append(result)
         if len(group) == len(ctx.seeds) > 1:
             yield _aggregate(sorted(group, key=lambda case: ctx.seeds.index(case.seed)))
 
 
-def _case_params(config: RunConfig, result: CaseResult) -> dict[str, str]:
+def case_params(config: RunConfig, task: str, arm: str, model_config: ModelConfig, seed: int | None = None
+                ) -> dict[str, str]:
     """Every resolved setting of a case as MLflow params: model.*, optim.*, train.* (this task's), task.* and
-    the seed, so the runs table can compare cases by any of them."""
-    case = config.case(result.task, result.arm)
-    sections = {"model": result.model_config, "optim": case.optim, "train": case.train, "task": case.task_config}
+    the seed, so the runs table can compare cases (and the other suites' runs) by any of them."""
+    case = config.case(task, arm)
+    sections = {"model": model_config, "optim": case.optim, "train": case.train, "task": case.task_config}
     params = {}
     for section, values in sections.items():
         params.update(flatten(dataclasses.asdict(values), f"{section}."))
-    return {**params, "seed": str(result.seed)}
+    return params if seed is None else {**params, "seed": str(seed)}
 
 
 def _trained_model(result: CaseResult) -> TrainedModel:
@@ -218,31 +243,68 @@ def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterato
     worker processes.
 
     Workers are spawned (no forked torch state), each with its own thread count; the datasets are built here
-    first so that workers only read the cache. Stopping this process stops the workers; their checkpoints
-    let `--resume` continue.
+    first so that workers only read the cache. Each case logs its own MLflow run and sends its progress
+    through a queue to this process's display. Stopping this process stops the workers (their runs end
+    KILLED); their checkpoints let `--resume` continue.
     """
     workers = min(ctx.config.train.workers, len(plan))
+    target = ctx.tracker.target(ctx.parent)
     jobs = [(ctx.config, task, arm, seed, ctx.device, ctx.out_dir / "cases" / f"accuracy-{task}-{arm}-{seed}",
-             ctx.resume, workers <= 1) for task, arm, seed in plan]
+             ctx.resume, target) for task, arm, seed in plan]
     if workers <= 1:
-        yield from map(_train_job, jobs)
+        for job in jobs:
+            yield _train_job(job, ctx.progress, bar=True)
         return
     for task in ctx.tasks:
         prepare_task(ctx.config, task)
     threads = ctx.config.train.threads or max(1, (os.cpu_count() or 1) // workers)
-    pool = multiprocessing.get_context("spawn").Pool(workers, initializer=torch.set_num_threads,
-                                                     initargs=(threads,))
+    spawn = multiprocessing.get_context("spawn")
+    queue = spawn.Queue()
+    ctx.progress.listen(queue)
+    pool = spawn.Pool(workers, initializer=_start_worker, initargs=(threads, queue, console.verbosity()))
     try:
-        yield from pool.imap_unordered(_train_job, jobs)
+        yield from pool.imap_unordered(_worker_job, jobs)
         pool.close()
+        pool.join()  # the workers exit on their own once the jobs are done
     finally:
         pool.terminate()
         pool.join()
+        ctx.progress.stop_listening(queue)
 
 
-def _train_job(job: tuple) -> CaseResult:
-    config, task, arm, seed, device, out_dir, resume, bar = job
-    return run_case(config, task, arm, seed, device=device, out_dir=out_dir, resume=resume, bar=bar)
+_SENDER: ProgressSender | None = None  # a worker process's end of the progress queue
+
+
+class _Stopped(BaseException):
+    """SIGTERM in a worker training a case (the pool stopping it): raised so that the case's run ends KILLED."""
+
+
+def _stop_worker(signum, frame) -> None:
+    raise _Stopped(f"stopped by signal {signum}")
+
+
+def _start_worker(threads: int, queue, verbosity: int) -> None:
+    global _SENDER
+    console.configure(verbosity)
+    torch.set_num_threads(threads)
+    _SENDER = ProgressSender(queue)
+
+
+def _worker_job(job: tuple) -> CaseResult:
+    """One case in a worker; a SIGTERM while it trains ends its run KILLED (an idle worker just exits)."""
+    signal.signal(signal.SIGTERM, _stop_worker)
+    try:
+        return _train_job(job, _SENDER, bar=False)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _train_job(job: tuple, progress: RunProgress | ProgressSender | None, bar: bool) -> CaseResult:
+    config, task, arm, seed, device, out_dir, resume, target = job
+    key = ("accuracy", task, arm, seed)
+    on_step = None if progress is None else (lambda step: progress.advance(key, step))
+    return run_case(config, task, arm, seed, device=device, out_dir=out_dir, resume=resume, bar=bar,
+                    tracking=target, on_step=on_step)
 
 
 def _record(result: CaseResult, seed: int | None, metrics: dict[str, float], series: Any, status: str,
@@ -277,16 +339,25 @@ class AccuracySuite(Suite):
 
     name = "accuracy"
     title = "Accuracy"
-    note = ("Test-split metrics after training: with several seeds, the mean over seeds and its 95% interval "
-            "(Student t over seeds) in brackets; n: test examples; seeds: the seeds behind each row; segments: mean "
-            "segments used at evaluation; wall: training time without evaluations.")
+    note = ("Test-split metrics after training, each with its 95% interval in brackets: with several seeds the mean "
+            "over seeds and its Student t interval (proportions clipped to [0, 1]); with one seed the Wilson "
+            "interval over the n test examples (none for token accuracy: one example's tokens are not independent; "
+            "none over seeds that all gave the same value). "
+            "seeds: the seeds behind each row; segments: mean segments used at evaluation; wall: training time "
+            "without evaluations.")
 
     def run(self, ctx: SuiteContext) -> Iterator[Record]:
         """Every task x arm x seed as it finishes, and one aggregate record (seed null) per task x arm once all
         its seeds have finished. The runner puts the records back in plan order."""
         plan = [(task, arm, seed) for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
         with contextlib.closing(_train_cases(ctx, plan)) as results:  # closing stops the workers on an error
-            yield from _log_cases(ctx, results)
+            yield from _collect_cases(ctx, results)
+
+    def work(self, ctx: SuiteContext, costs: CostModel) -> list[Work]:
+        """One item per task x arm x seed, advanced by training steps."""
+        return [Work(("accuracy", task, arm, seed), costs.case_s(ctx.config, task, arm),
+                     ctx.config.train_for(task).steps)
+                for task in ctx.tasks for arm in ctx.arms for seed in ctx.seeds]
 
     def metrics(self, tasks: list[Task]) -> list[Metric]:
         scores = [metric for task in tasks for metric in task.metrics()]
@@ -308,7 +379,9 @@ class AccuracySuite(Suite):
             rows_of_task = [r for r in shown if r.task == task]
             present = {name for r in rows_of_task for name in r.metrics}
             columns = [name for name, metric in metrics.items() if name in present and name not in own
-                       and metric.kind == "proportion" and not name.endswith("_std")]
+                       and metric.kind == "proportion" and not name.endswith(_OVER_SEEDS)]
+            per_table = _COLUMNS_PER_TABLE
+            first, *more = [columns[i:i + per_table] for i in range(0, len(columns), per_table)] or [[]]
             rows = []
             for r in rows_of_task:
                 m = r.metrics
@@ -316,23 +389,45 @@ class AccuracySuite(Suite):
                 tail = [_cell(metrics, "examples", m), seeds, _cell(metrics, "mean_segments", m),
                         _cell(metrics, "parameters", m), _cell(metrics, "train_wall_s", m)]
                 if r.diverged:
-                    rows.append([r.arm, r.diverged_text(), *["-"] * (len(columns) - 1), "-", "-", "-", *tail[3:]])
+                    rows.append([r.arm, r.diverged_text(), *["-"] * (len(first) - 1), "-", "-", "-", *tail[3:]])
                 else:
-                    rows.append([r.arm, *[_cell(metrics, name, m) for name in columns], *tail])
-            headers = ["arm", *columns, "n", "seeds", "segments", "parameters", "wall"]
+                    rows.append([r.arm, *[_cell(metrics, name, m) for name in first], *tail])
+            headers = ["arm", *first, "n", "seeds", "segments", "parameters", "wall"]
             tables.append(f"**{task}**\n\n" + markdown_table(rows, headers))
+            for part in more:  # the task's further proportions, in tables of their own that fit a page
+                extra = [[r.arm, *(["-"] * len(part) if r.diverged else [_cell(metrics, name, r.metrics)
+                                                                         for name in part])] for r in rows_of_task]
+                tables.append(f"**{task}** (continued)\n\n" + markdown_table(extra, ["arm", *part]))
         return "\n\n".join(tables)
 
     def figures(self, records: list[Record], directory: Path) -> list[tuple[str, Path]]:
         return task_figures(records, directory, [("learning curves", plots.learning_curves, "learning_curves")])
 
+    def summary(self, records: list[Record], metrics: dict[str, Metric]) -> list[str]:
+        """The report's accuracy tables, as they are in report.md."""
+        return ["Accuracy (test split; with several seeds the mean [95% interval over seeds]):",
+                self.report(records, metrics)] if records else []
+
+
+_OVER_SEEDS = ("_std", "_ci_low", "_ci_high")  # the statistics over seeds a seed aggregate adds to each metric
+_COLUMNS_PER_TABLE = 4  # metric columns per accuracy table, so a table with intervals fits a page
+
 
 def _cell(metrics: dict[str, Metric], name: str, values: dict[str, float]) -> str:
-    """`name`'s value as declared, with its 95% interval over seeds when the record has one."""
+    """`name`'s value as declared, with its 95% interval: over seeds when the record has one (a proportion's
+    clipped to [0, 1]: with few seeds the Student t interval reaches past what a proportion can be), else a
+    proportion's Wilson interval over the test examples of its one evaluation."""
     if name not in values:
         return "-"
-    text = metrics[name].format(values[name]) if name in metrics else f"{values[name]:.4g}"
+    if name not in metrics:
+        return f"{values[name]:.4g}"
+    metric = metrics[name]
     low, high = values.get(f"{name}_ci_low"), values.get(f"{name}_ci_high")
-    if low is None or high is None or name not in metrics:
-        return text
-    return f"{text} [{metrics[name].format(low)}, {metrics[name].format(high)}]"
+    if low is None or high is None:
+        single = over_examples(metric, values) if "seeds" not in values else None
+        if single is None:
+            return metric.format(values[name])
+        low, high = single.low, single.high
+    if metric.kind == "proportion":
+        low, high = max(low, 0.0), min(high, 1.0)
+    return f"{metric.format(values[name])} [{metric.format(low)}, {metric.format(high)}]"

@@ -22,10 +22,13 @@ from benchmarks import plots
 from benchmarks.config import RunConfig, check_non_negative
 from benchmarks.context import SuiteContext, TrainedModel, case_model_config, prepare_task
 from benchmarks.errors import BenchmarkError
+from benchmarks.estimate import CostModel
 from benchmarks.evaluation import Evaluation, evaluate_split
+from benchmarks.progress import Work
 from benchmarks.record import Record
 from benchmarks.suite import Suite, format_metric, markdown_table, task_figures
-from benchmarks.suites.accuracy import EVALUATION_METRICS, trained_model
+from benchmarks.suites.accuracy import EVALUATION_METRICS, case_params, case_tags, trained_model
+from benchmarks.tracking import run_name
 from benchmarks.training_state import load_weights
 from tasks.base import Task
 from tasks.metric import Metric
@@ -69,14 +72,18 @@ class ActSuite(Suite):
                     continue  # a single-pass arm has no segments to halt or to add
                 config = act_config(ctx.config, arm)
                 model_config = case_model_config(config, task, arm, prepared.train)
-                with ctx.tracker.run(f"act/{task}/{arm}/{seed}", parent=ctx.parent,
-                                     tags={"suite": "act", "task": task, "arm": arm, "seed": str(seed)}) as run:
+                key = ("act", task, arm)
+                with ctx.tracker.run(run_name(task, arm, f"seed {seed}", "act"), parent=ctx.parent,
+                                     tags=case_tags("act", task, arm, seed)) as run:
+                    run.log_params({**case_params(config, task, arm, model_config, seed),
+                                    "act.eval_halt_max_steps": ",".join(map(str, settings.eval_halt_max_steps))})
                     trained = trained_model(ctx, config, task, arm, seed, self.name)
                     budget = model_config.halt_max_steps
                     if trained.diverged_at is not None:
                         run.fail(f"training diverged at step {trained.diverged_at}")
                         yield Record("act", task, arm, seed, {}, _params("act", budget, budget), "diverged",
                                      diverged_at_step=trained.diverged_at)
+                        ctx.progress.finish(key, f"act: {task} / {arm}: training diverged")
                         continue
                     model = _load_model(arm, trained).to(ctx.device)
 
@@ -92,6 +99,24 @@ class ActSuite(Suite):
                         yield _record(task, arm, seed, "fixed", eval_budget, budget, fixed)
                         run.log_metrics({f"fixed_{name}": value for name, value in fixed.metrics.items()},
                                         step=eval_budget)
+                ctx.progress.finish(key, f"act: {task} / {arm}: {halting.metrics['mean_segments']:.2f} of {budget} "
+                                         f"segments with ACT halting, exact {halting.metrics['exact_accuracy']:.3f}")
+
+    def work(self, ctx: SuiteContext, costs: CostModel) -> list[Work]:
+        """One item per task x outer-loop arm: training it when no earlier suite did, then its evaluations."""
+        settings = ctx.config.suite(self.name)
+        items = []
+        for task in ctx.tasks:
+            for arm in ctx.arms:
+                if costs.model_config(ctx.config, task, arm).halt_max_steps < 2:
+                    continue
+                config = act_config(ctx.config, arm)
+                budget = costs.model_config(config, task, arm).halt_max_steps
+                retrained = "accuracy" not in ctx.suites or config is not ctx.config
+                segments = budget + sum({*settings.eval_halt_max_steps, budget})
+                items.append(Work(("act", task, arm), (costs.case_s(config, task, arm) if retrained else 0.0)
+                                  + costs.evaluation_s(config, task, arm, segments)))
+        return items
 
     def metrics(self, tasks: list[Task]) -> list[Metric]:
         return [*(metric for task in tasks for metric in task.metrics()), *EVALUATION_METRICS]

@@ -23,12 +23,14 @@ from baselines.registry import build_arm
 from benchmarks import engine, plots
 from benchmarks.context import SuiteContext, TrainedModel, case_model_config, prepare_task
 from benchmarks.errors import BenchmarkError
+from benchmarks.estimate import CostModel
 from benchmarks.evaluation import Evaluation, evaluate_split, to_device
+from benchmarks.progress import Work
 from benchmarks.record import Record
 from benchmarks.statistics import Estimate, across_seeds, bootstrap, exact, paired_difference, rank_correlation, verdict
 from benchmarks.suite import Suite, markdown_table, task_figures
 from benchmarks.suites.accuracy import trained_model
-from benchmarks.suites.memory import LOOPS, loop_sweep, slope
+from benchmarks.suites.memory import LOOPS, loop_sweep, memory_cost, slope
 from benchmarks.training_state import load_weights
 from tasks.base import Task
 from tasks.dataset import test_batches
@@ -356,6 +358,10 @@ EXTRAS: dict[str, str] = {  # the methods' further numbers, declared once
        for level in ("z_H", "z_L") for name in ("trained", "initial")},
 }
 
+# The evaluations (mode, multiple of the training budget) each method runs per seed, for the cost estimate.
+_EVALUATIONS = {"act_savings": (("act", 1), ("fixed", 1)), "difficulty": (("act", 1),),
+                "scaling": (("fixed", 1), ("fixed", 2), ("fixed", 4))}
+
 METHODS: dict[str, Callable[[_Cases, str, Claim], Measured]] = {
     "memory": _memory, "accuracy": _accuracy, "equal_time": _equal_time, "act_savings": _act_savings,
     "difficulty": _difficulty, "scaling": _scaling, "residuals": _convergence, "participation": _dimensionality,
@@ -382,7 +388,35 @@ class ClaimsSuite(Suite):
                     raise BenchmarkError(f"claim {claim.id}: unknown method {claim.method!r}; known: "
                                          f"{', '.join(METHODS)}")
                 measured = METHODS[claim.method](cases, task, claim)
-                yield _record(task, claim, measured, ctx)
+                record = _record(task, claim, measured, ctx)
+                yield record
+                ctx.progress.finish(("claims", task, claim.id),
+                                    f"claims: {claim.id} on {task}: {record.labels.get('verdict', '')}")
+
+    def work(self, ctx: SuiteContext, costs: CostModel) -> list[Work]:
+        """One item per task x selected claim: the evaluations (per seed) and loop sweeps it is the first to
+        need (later claims reuse them), and training where no earlier suite trained the arms."""
+        items, seen = [], set()
+        seeds = len(ctx.seeds)
+        for task in ctx.tasks:
+            for claim in CLAIMS:
+                arms = [arm for arm in (claim.subject, claim.control) if arm is not None]
+                if not all(arm in ctx.arms for arm in arms) or claim.method not in METHODS:
+                    continue
+                cost = 0.0
+                for arm in arms:
+                    if "accuracy" not in ctx.suites and (task, arm) not in seen:
+                        cost += seeds * costs.case_s(ctx.config, task, arm)
+                    seen.add((task, arm))
+                if claim.method == "memory":
+                    cost += sum(memory_cost(ctx.config, costs, task, arm) for arm in arms)
+                budget = costs.model_config(ctx.config, task, claim.subject).halt_max_steps
+                for mode, factor in _EVALUATIONS.get(claim.method, ()):
+                    if (task, claim.subject, mode, factor) not in seen:
+                        seen.add((task, claim.subject, mode, factor))
+                        cost += seeds * costs.evaluation_s(ctx.config, task, claim.subject, budget * factor)
+                items.append(Work(("claims", task, claim.id), cost))
+        return items
 
     def metrics(self, tasks: list[Task]) -> list[Metric]:
         names = {"effect": "the claim's measured effect", "effect_low": "low end of its 95% interval",
@@ -393,17 +427,21 @@ class ClaimsSuite(Suite):
         return declared + [Metric.info(name, "value", text) for name, text in EXTRAS.items()]
 
     def report(self, records: list[Record], metrics: dict[str, Metric]) -> str:
+        """The verdicts (one row per task x claim), then what each claim states and measures (one line per claim
+        and measure): a table that fits a page instead of one with every long text on each row."""
         rows = []
         for r in records:
             m = r.metrics
-            rows.append([r.params["claim"], r.task, r.labels.get("statement", ""), r.labels.get("measure", ""),
-                         _interval(m.get("effect"), m.get("effect_low"), m.get("effect_high")),
-                         f"{m.get('claim_seeds', 0):.0f}", f"{m.get('claim_examples', 0):.0f}",
-                         r.labels.get("verdict", ""), r.labels.get("note", "")])
+            effect = _interval(m.get("effect"), m.get("effect_low"), m.get("effect_high"))
+            rows.append([r.params["claim"], r.task, effect, f"{m.get('claim_seeds', 0):.0f}",
+                         f"{m.get('claim_examples', 0):.0f}", r.labels.get("verdict", ""), r.labels.get("note", "")])
+        legend = list(dict.fromkeys((r.params["claim"], r.labels.get("statement", ""), r.labels.get("measure", ""))
+                                    for r in records))
         served = sorted({r.labels.get("cases", "") for r in records} - {""})
         return "\n\n".join([
-            markdown_table(rows, ["claim", "task", "statement", "effect measured", "effect [95% interval]",
-                                  "seeds", "examples", "verdict", "note"]),
+            markdown_table(rows, ["claim", "task", "effect [95% interval]", "seeds", "examples", "verdict", "note"]),
+            "What each claim states, and the effect measured for it:\n\n" + "\n".join(
+                f"- **{claim}** {statement}; effect: {measure}" for claim, statement, measure in legend),
             "Cases that serve the claims: " + "; ".join(served) + ".",
         ])
 
@@ -415,7 +453,7 @@ class ClaimsSuite(Suite):
             ("C4b segments used against difficulty", plots.segments_vs_difficulty, "claims_difficulty"),
         ])
 
-    def summary(self, records: list[Record]) -> list[str]:
+    def summary(self, records: list[Record], metrics: dict[str, Metric]) -> list[str]:
         lines = ["Claims (effect [95% interval], seeds, examples: verdict):"] if records else []
         for r in records:
             m = r.metrics

@@ -18,9 +18,13 @@ from benchmarks import engine, plots
 from benchmarks.config import check_positive
 from benchmarks.context import SuiteContext, case_model_config, prepare_task
 from benchmarks.errors import BenchmarkError
+from benchmarks.estimate import CostModel
 from benchmarks.evaluation import to_device
+from benchmarks.progress import Work
 from benchmarks.record import Record
 from benchmarks.suite import Suite, format_metric, markdown_table, task_figures
+from benchmarks.suites.accuracy import case_params, case_tags
+from benchmarks.tracking import run_name
 from hrm.memory import measure_activation_memory
 from tasks.base import Task
 from tasks.dataset import test_batches
@@ -68,6 +72,14 @@ def loop_sweep(arm: str, base, loop: str, values: list[int], batch, device) -> l
     return [saved_bytes(arm, base.replace(**{loop: value}), batch, device) for value in values]
 
 
+def memory_cost(config, costs: CostModel, task: str, arm: str) -> float:
+    """Estimated seconds of one arm's loop sweeps: one step per value, its cost in proportion to the value."""
+    settings = config.suite("memory")
+    base = costs.model_config(config, task, arm)
+    step_s = costs.step_s(config, task, arm, settings.batch_size)
+    return sum(step_s * value / getattr(base, loop) for loop in LOOPS for value in getattr(settings, f"{loop}_values"))
+
+
 class MemorySuite(Suite):
     name = "memory"
     title = "Memory"
@@ -90,8 +102,11 @@ class MemorySuite(Suite):
                 base = case_model_config(ctx.config, task, arm, prepared.train)
                 names = get_arm(arm).loop_names
                 slopes: dict[str, float] = {}
-                with ctx.tracker.run(f"memory/{task}/{arm}", parent=ctx.parent,
-                                     tags={"suite": "memory", "task": task, "arm": arm}) as run:
+                with ctx.tracker.run(run_name(task, arm, "memory"), parent=ctx.parent,
+                                     tags=case_tags("memory", task, arm)) as run:
+                    run.log_params({**case_params(ctx.config, task, arm, base), "memory.batch_size":
+                                    settings.batch_size, **{f"memory.{loop}_values": ",".join(
+                                        map(str, getattr(settings, f"{loop}_values"))) for loop in LOOPS}})
                     for loop in LOOPS:
                         values = list(getattr(settings, f"{loop}_values"))
                         points = loop_sweep(arm, base, loop, values, batch, ctx.device)
@@ -104,6 +119,13 @@ class MemorySuite(Suite):
                             slopes[f"slope_{name}_vs_{loop}"] = slope(values, [point[name] for point in points])
                     run.log_metrics(slopes)
                 yield Record("memory", task, arm, None, slopes, {"batch_size": settings.batch_size})
+                slope_text = ", ".join(f"{loop} {slopes[f'slope_saved_bytes_vs_{loop}']:,.0f} B" for loop in LOOPS)
+                ctx.progress.finish(("memory", task, arm), f"memory: {task} / {arm}: slope per {slope_text}")
+
+    def work(self, ctx: SuiteContext, costs: CostModel) -> list[Work]:
+        """One item per task x arm: a training step at every swept loop value (cost in proportion to it)."""
+        return [Work(("memory", task, arm), memory_cost(ctx.config, costs, task, arm))
+                for task in ctx.tasks for arm in ctx.arms]
 
     def metrics(self, tasks: list[Task]) -> list[Metric]:
         declared = [Metric.memory("saved_bytes", "bytes saved for backward in one training step"),

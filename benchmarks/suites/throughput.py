@@ -10,6 +10,7 @@ FLOP/s of a dense matmul measured on the same device in the same run. CUDA runs 
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -21,10 +22,14 @@ from baselines.registry import build_arm
 from benchmarks import engine
 from benchmarks.config import check_non_negative, check_positive
 from benchmarks.context import SuiteContext, case_model_config, prepare_task
+from benchmarks.estimate import CostModel
 from benchmarks.evaluation import evaluation_budget, to_device
 from benchmarks.flops import count_flops, matmul_flops_per_s, synchronize
+from benchmarks.progress import Work
 from benchmarks.record import Record
 from benchmarks.suite import Suite, format_metric, markdown_table
+from benchmarks.suites.accuracy import case_params, case_tags
+from benchmarks.tracking import run_name
 from hrm.optim import build_optimizers
 from hrm.training import training_step
 from tasks.base import Task
@@ -130,12 +135,32 @@ class ThroughputSuite(Suite):
                         metrics[f"{kind}_flop_per_iteration"] = float(flops)
                         metrics[f"{kind}_mfu"] = flops / seconds / peak
                     params = {"device": device.type, "batch_size": batch_size}
-                    with ctx.tracker.run(f"throughput/{task}/{arm}/{device.type}", parent=ctx.parent,
-                                         tags={"suite": "throughput", "task": task, "arm": arm,
-                                               "device": device.type}) as run:
-                        run.log_params(params)
+                    with ctx.tracker.run(run_name(task, arm, f"throughput {device.type}"), parent=ctx.parent,
+                                         tags={**case_tags("throughput", task, arm), "device": device.type}) as run:
+                        run.log_params({**case_params(ctx.config, task, arm, model.config), **{
+                            f"throughput.{name}": value for name, value in dataclasses.asdict(settings).items()},
+                            "device": device.type, "batch_size": batch_size})
                         run.log_metrics(metrics)
                     yield Record("throughput", task, arm, None, metrics, params)
+                    ctx.progress.finish(("throughput", device.type, task, arm),
+                                        f"throughput: {task} / {arm} on {device.type}: "
+                                        f"{metrics['train_samples_per_s']:,.0f} training samples/s")
+
+    def work(self, ctx: SuiteContext, costs: CostModel) -> list[Work]:
+        """One item per device x task x arm: the timed training and inference iterations and the FLOP count."""
+        settings = ctx.config.suite(self.name)
+        items = []
+        for device in devices(ctx):
+            batch_size = settings.batch_size if device.type == "cuda" else settings.cpu_batch_size
+            calls = settings.warmup + settings.iterations * settings.repeats + 1
+            for task in ctx.tasks:
+                for arm in ctx.arms:
+                    budget = evaluation_budget(costs.model_config(ctx.config, task, arm),
+                                               ctx.config.train_for(task).eval_halt_max_steps)
+                    one = costs.costs(ctx.config, task, arm, batch_size)
+                    items.append(Work(("throughput", device.type, task, arm),
+                                      calls * (one.step_s + batch_size * budget * one.example_segment_s)))
+        return items
 
     def metrics(self, tasks: list[Task]) -> list[Metric]:
         declared = [Metric.info("matmul_flop_per_s", "rate", "dense matmul FLOP/s of the device", per_device=True)]

@@ -107,7 +107,7 @@ def test_what_a_torchrun_job_cannot_do_is_one_error():
     from benchmarks.config import resolve
     from benchmarks.distributed import Ranks, shard
     from benchmarks.errors import BenchmarkError
-    from benchmarks.run import _check_distributed
+    from benchmarks.runner import _check_distributed
 
     two = Ranks(0, 2)
     with pytest.raises(BenchmarkError, match="only --suite accuracy trains data-parallel; run memory"):

@@ -82,8 +82,9 @@ def test_a_run_with_a_diverged_case_writes_everything_marks_it_and_exits_3(tmp_p
     client = MlflowClient(tracking_uri)
     runs = {run.info.run_name: run for run in client.search_runs(
         [client.get_experiment_by_name("hrm-bench").experiment_id])}
-    assert runs["accuracy/sudoku/hrm/0"].info.status == "FAILED"
-    assert runs["accuracy/sudoku/transformer/0"].info.status == "FINISHED"
+    assert runs["sudoku · hrm · seed 0"].info.status == "FAILED"
+    assert runs["sudoku · hrm · seed 0"].data.tags["status_reason"] == "diverged at step 4"
+    assert runs["sudoku · transformer · seed 0"].info.status == "FINISHED"
 
     base = json.loads((out / "results.json").read_text())
     base["records"][0] = {**finished, "arm": "hrm"}  # the same case, trained without diverging

@@ -38,21 +38,45 @@ def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str]
     client = MlflowClient(tracking_uri)
     parent = client.get_run(results["mlflow"]["parent_run_id"])
     assert parent.info.status == "FINISHED" and "wall_s" in parent.data.metrics
+    assert parent.info.run_name.startswith("smoke · ") and parent.info.run_name.endswith(" UTC")  # unique per start
     artifacts = {item.path for item in client.list_artifacts(parent.info.run_id)}
-    assert {"report.md", "results.json"} <= artifacts
+    assert {"report.md", "report.html", "results.json"} <= artifacts
     children = client.search_runs([parent.info.experiment_id],
                                   f"tags.mlflow.parentRunId = '{parent.info.run_id}'", max_results=1000)
     names = {run.info.run_name: run for run in children}
+    assert len(names) == len(children)  # every run's name is its own
+    commit = results["git_commit"]
+    cases = []
     for task in tasks:
         for arm in arms:
-            accuracy = names[f"accuracy/{task}/{arm}/0"]
-            assert 0.0 <= accuracy.data.metrics["exact_accuracy"] <= 1.0
-            assert len(client.get_metric_history(accuracy.info.run_id, "train_loss")) > 1
-            params = accuracy.data.params  # every resolved setting, for the runs table
+            case = names[f"{task} · {arm} · seed 0"]
+            cases.append(case)
+            assert case.info.status == "FINISHED"
+            assert case.data.tags["suite"] == "accuracy" and case.data.tags["scale"] == "smoke"
+            assert (case.data.tags["task"], case.data.tags["arm"], case.data.tags["seed"]) == (task, arm, "0")
+            if commit:
+                assert case.data.tags["mlflow.source.git.commit"] == commit
+            assert 0.0 <= case.data.metrics["exact_accuracy"] <= 1.0
+            params = case.data.params  # every resolved setting, for the runs table
             assert {"optim.lr", "train.steps", "train.batch_size", "model.hidden_size", "seed"} <= set(params)
-            assert any(key.startswith("task.") for key in params) and accuracy.data.tags["scale"] == "smoke"
-            assert "slope_saved_bytes_vs_L_cycles" in names[f"memory/{task}/{arm}"].data.metrics
-            assert "train_samples_per_s" in names[f"throughput/{task}/{arm}/cpu"].data.metrics
+            assert params["train.steps"] == str(results["config"]["train"]["steps"])
+            assert any(key.startswith("task.") for key in params)
+            losses = client.get_metric_history(case.info.run_id, "train_loss")
+            tests = client.get_metric_history(case.info.run_id, "test_exact_accuracy")
+            assert len(losses) > 1 and len({point.step for point in losses}) == len(losses)
+            # streamed while the case trained: after the run started, before it ended, not all at one instant
+            stamps = [point.timestamp for point in (*losses, *tests)]
+            assert case.info.start_time <= min(stamps) < max(stamps) <= case.info.end_time
+            assert {"sample.png", "segments.png"} <= {item.path for item in client.list_artifacts(case.info.run_id)}
+            for name in (f"{task} · {arm} · memory", f"{task} · {arm} · throughput cpu"):
+                other = names[name]
+                assert other.info.status == "FINISHED" and "model.hidden_size" in other.data.params
+                assert other.data.tags["arm"] == arm and other.data.tags["task"] == task
+            assert "slope_saved_bytes_vs_L_cycles" in names[f"{task} · {arm} · memory"].data.metrics
+            assert "train_samples_per_s" in names[f"{task} · {arm} · throughput cpu"].data.metrics
+    cases.sort(key=lambda run: run.info.start_time)  # one worker: each case's run lives while it trains
+    for earlier, later in zip(cases, cases[1:], strict=False):
+        assert earlier.info.end_time <= later.info.start_time
 
 
 def test_smoke_suite_all_writes_report_json_and_nested_mlflow_runs(tmp_path, data_cache, tracking_uri):
