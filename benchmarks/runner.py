@@ -186,8 +186,8 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
     metrics: dict[str, Metric] = {}
     walls: dict[str, float] = {}
     interrupted: BaseException | None = None
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    parent_name = run_name(out_dir.name, stamp)  # unique when --out names the same folder again
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%m-%d %H:%M:%S")
+    parent_name = run_name(out_dir.name, stamp)  # unique when --out names the same folder again (UTC time)
     with tracker.run(parent_name, tags={"suite": ",".join(suites)}) as parent:
         parent.log_params({**flatten(config.to_dict()), "tasks": ",".join(tasks), "arms": ",".join(arms),
                            "seeds": ",".join(map(str, seeds)), "settings_hash": digest, "out": str(out_dir),

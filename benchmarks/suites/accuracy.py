@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from baselines.registry import build_arm
@@ -43,7 +44,7 @@ from benchmarks.training_state import CHECKPOINT
 from hrm.config import ModelConfig
 from hrm.layers import count_parameters
 from tasks.base import Task
-from tasks.dataset import test_batches
+from tasks.dataset import PuzzleDataset, test_batches
 from tasks.metric import Metric
 
 # What every evaluation reports besides the task's own scores, and what this suite adds (evaluation.py).
@@ -134,6 +135,23 @@ def run_case(
     return result
 
 
+CHANCE = "chance_"  # the prefix of a chance level: `chance_exact_accuracy`, ...
+
+
+def chance_levels(task: Task, dataset: PuzzleDataset) -> dict[str, float]:
+    """What no learning scores: each of the task's proportions at the better of two trivial predictions, the
+    input copied and every position set to the split's most frequent label token (`chance_<name>`).
+    A model at these levels has learned nothing a report should count."""
+    ignore = dataset.metadata.get("ignore_label_id")
+    supervised = dataset.labels[(dataset.labels != ignore) & (dataset.labels >= 0)]
+    common = np.bincount(supervised).argmax() if supervised.size else 0
+    trivial = (dataset.inputs.astype(dataset.labels.dtype), np.full_like(dataset.labels, common))
+    scores = [task.score(dataset, predictions) for predictions in trivial]
+    proportions = [metric.name for metric in task.metrics() if metric.kind == "proportion"]
+    return {f"{CHANCE}{name}": max(score[name] for score in scores) for name in proportions
+            if all(name in score for score in scores)}
+
+
 def case_tags(suite: str, task: str, arm: str, seed: int | None = None) -> dict[str, str]:
     """The tags that let the MLflow runs table filter a suite's runs by task, arm and seed."""
     tags = {"suite": suite, "task": task, "arm": arm}
@@ -162,7 +180,7 @@ def _train_and_evaluate(config: RunConfig, prepared: PreparedTask, task: str, ar
     if outcome.diverged:
         return CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment, None, checkpoint,
                           diverged_at=outcome.diverged_at)
-    metrics = {**outcome.evaluation.metrics, **metrics,
+    metrics = {**outcome.evaluation.metrics, **metrics, **chance_levels(prepared.task, prepared.test),
                "block_applications": per_segment * outcome.evaluation.metrics["mean_segments"]}
     result = CaseResult(task, arm, seed, metrics, outcome.series, model_config, per_segment,
                         metrics["block_applications"], checkpoint)
@@ -325,6 +343,8 @@ def _aggregate(cases: list[CaseResult]) -> Record:
     for name in (finished[0] if finished else {}):
         values = [case_metrics[name] for case_metrics in finished]
         metrics[name] = statistics.fmean(values)
+        if name.startswith(CHANCE):  # a property of the test split, the same for every seed
+            continue
         if len(values) > 1:
             metrics[f"{name}_std"] = statistics.stdev(values)
         interval = across_seeds(values)
@@ -344,7 +364,8 @@ class AccuracySuite(Suite):
             "interval over the n test examples (none for token accuracy: one example's tokens are not independent; "
             "none over seeds that all gave the same value). "
             "seeds: the seeds behind each row; segments: mean segments used at evaluation; wall: training time "
-            "without evaluations.")
+            "without evaluations. (chance): what no learning scores, the better of copying the input and "
+            "predicting the most frequent label token everywhere; an arm at that level learned nothing.")
 
     def run(self, ctx: SuiteContext) -> Iterator[Record]:
         """Every task x arm x seed as it finishes, and one aggregate record (seed null) per task x arm once all
@@ -363,8 +384,11 @@ class AccuracySuite(Suite):
         scores = [metric for task in tasks for metric in task.metrics()]
         own = [*scores, *_OWN_METRICS]
         spread = [metric for metric in own if metric.name != "seeds"]
+        chance = [Metric.info(f"{CHANCE}{metric.name}", "proportion", f"{metric.name} of the better trivial "
+                              "prediction (the input copied, or the most frequent label token everywhere)")
+                  for metric in scores if metric.kind == "proportion"]
         return [*own, *(metric.spread() for metric in spread), *(metric.bound(side) for metric in spread
-                                                                  for side in ("low", "high"))]
+                                                                  for side in ("low", "high")), *chance]
 
     def report(self, records: list[Record], metrics: dict[str, Metric]) -> str:
         """One table per task, the task's own proportions as columns; a seed aggregate replaces its seeds' rows."""
@@ -379,7 +403,9 @@ class AccuracySuite(Suite):
             rows_of_task = [r for r in shown if r.task == task]
             present = {name for r in rows_of_task for name in r.metrics}
             columns = [name for name, metric in metrics.items() if name in present and name not in own
-                       and metric.kind == "proportion" and not name.endswith(_OVER_SEEDS)]
+                       and metric.kind == "proportion" and not name.endswith(_OVER_SEEDS)
+                       and not name.startswith(CHANCE)]
+            chance = next((r.metrics for r in rows_of_task if any(k.startswith(CHANCE) for k in r.metrics)), {})
             per_table = _COLUMNS_PER_TABLE
             first, *more = [columns[i:i + per_table] for i in range(0, len(columns), per_table)] or [[]]
             rows = []
@@ -392,11 +418,15 @@ class AccuracySuite(Suite):
                     rows.append([r.arm, r.diverged_text(), *["-"] * (len(first) - 1), "-", "-", "-", *tail[3:]])
                 else:
                     rows.append([r.arm, *[_cell(metrics, name, m) for name in first], *tail])
+            if chance:
+                rows.append(_chance_row(metrics, chance, first, 5))
             headers = ["arm", *first, "n", "seeds", "segments", "parameters", "wall"]
             tables.append(f"**{task}**\n\n" + markdown_table(rows, headers))
             for part in more:  # the task's further proportions, in tables of their own that fit a page
                 extra = [[r.arm, *(["-"] * len(part) if r.diverged else [_cell(metrics, name, r.metrics)
                                                                          for name in part])] for r in rows_of_task]
+                if chance:
+                    extra.append(_chance_row(metrics, chance, part, 0))
                 tables.append(f"**{task}** (continued)\n\n" + markdown_table(extra, ["arm", *part]))
         return "\n\n".join(tables)
 
@@ -407,6 +437,13 @@ class AccuracySuite(Suite):
         """The report's accuracy tables, as they are in report.md."""
         return ["Accuracy (test split; with several seeds the mean [95% interval over seeds]):",
                 self.report(records, metrics)] if records else []
+
+
+def _chance_row(metrics: dict[str, Metric], chance: dict[str, float], columns: list[str], tail: int) -> list[str]:
+    """The table row of the chance levels (`chance_levels`) under the arms' rows."""
+    cells = [metrics[name].format(chance[f"{CHANCE}{name}"]) if f"{CHANCE}{name}" in chance else "-"
+             for name in columns]
+    return ["(chance)", *cells, *["-"] * tail]
 
 
 _OVER_SEEDS = ("_std", "_ci_low", "_ci_high")  # the statistics over seeds a seed aggregate adds to each metric
