@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 LOGGER = "benchmarks"
 _LIBRARIES = ("mlflow", "alembic", "optuna", "urllib3")
 _HANDLER_NAME = "hrm-bench console"
+_MLFLOW_LEVEL = "MLFLOW_LOGGING_LEVEL"  # read by MLflow when it is imported; a value the user set is kept
+_SET_BY_US = "HRM_BENCH_SET_MLFLOW_LOGGING_LEVEL"
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +46,11 @@ def configure(verbosity: int = 0) -> logging.Logger:
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger.addHandler(handler)
     logger.propagate = False
+    library_level = "INFO" if verbosity > 0 else "WARNING"
     for name in _LIBRARIES:
-        logging.getLogger(name).setLevel(logging.INFO if verbosity > 0 else logging.WARNING)
+        logging.getLogger(name).setLevel(library_level)
+    if _MLFLOW_LEVEL not in os.environ or os.environ.get(_SET_BY_US) == "1":  # MLflow sets its level on import
+        os.environ.update({_MLFLOW_LEVEL: library_level, _SET_BY_US: "1"})
     return logger
 
 

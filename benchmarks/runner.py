@@ -178,7 +178,8 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
     """Run the suites; write results.json and report.md with every finished record, whatever ends the run.
     Under torchrun only rank 0 tracks and writes; the other ranks run the same training and return."""
     commit = git_commit(Path(__file__).resolve().parent)
-    tags = {"scale": args.scale, **({"mlflow.source.git.commit": commit} if commit else {})}
+    tags = {"scale": args.scale, "mlflow.source.name": "benchmarks.run", "mlflow.source.type": "LOCAL",
+            **({"mlflow.source.git.commit": commit} if commit else {})}  # the UI's Source column: program, commit
     tracker = (Tracker(resolve_tracking_uri(out_dir.parent), artifact_root=out_dir.parent / "mlartifacts", tags=tags)
                if ranks.main else Tracker(None))
     started = time.perf_counter()

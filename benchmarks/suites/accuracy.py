@@ -123,9 +123,13 @@ def run_case(
     with tracker.run(run_name(task, arm, f"seed {seed}"), parent=tracking and tracking.parent_run_id,
                      tags=case_tags("accuracy", task, arm, seed)) as run:
         run.log_params(case_params(config, task, arm, model_config, seed))
+        counts = {f"test_{metric.name}" for metric in prepared.task.metrics() if metric.kind == "count"}
+
+        def stream(step: int, values: dict[str, float]) -> None:  # the curves; a count is no curve
+            run.log_metrics({name: value for name, value in values.items() if name not in counts}, step=step)
+
         result = _train_and_evaluate(config, prepared, task, arm, seed, model_config, device=device, on_eval=on_eval,
-                                     out_dir=out_dir, resume=resume, bar=bar, on_step=on_step,
-                                     on_points=lambda step, values: run.log_metrics(values, step=step))
+                                     out_dir=out_dir, resume=resume, bar=bar, on_step=on_step, on_points=stream)
         run.log_metrics(result.metrics, step=int(result.metrics["steps_trained"]))
         for path in (*(image for _, image in result.images), *result.outputs):
             run.log_artifact(path)

@@ -61,6 +61,7 @@ def _check_records_and_mlflow(results: dict, tracking_uri: str, tasks: list[str]
             assert {"optim.lr", "train.steps", "train.batch_size", "model.hidden_size", "seed"} <= set(params)
             assert params["train.steps"] == str(results["config"]["train"]["steps"])
             assert any(key.startswith("task.") for key in params)
+            assert client.get_metric_history(case.info.run_id, "test_examples") == []  # counts are no curves
             losses = client.get_metric_history(case.info.run_id, "train_loss")
             tests = client.get_metric_history(case.info.run_id, "test_exact_accuracy")
             assert len(losses) > 1 and len({point.step for point in losses}) == len(losses)
