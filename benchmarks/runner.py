@@ -10,15 +10,13 @@ import argparse
 import datetime
 import logging
 import shlex
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 import torch
 
-from benchmarks import console, distributed, run_folder
+from benchmarks import console, distributed, interrupts, run_folder
 from benchmarks.config import RunConfig, resolve, scales
 from benchmarks.context import SuiteContext, prepare_task, resolve_device
 from benchmarks.errors import EXIT_BAD_INPUT, EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, BenchmarkError
@@ -47,17 +45,14 @@ def main(args: argparse.Namespace, parser: argparse.ArgumentParser, bare: bool =
     _choose(parser, "--scale", args.scale, scales())
     args.tasks = args.tasks or ",".join(TASKS)
     args.arms = args.arms or ",".join(ARMS)
-    main_thread = threading.current_thread() is threading.main_thread()  # signals can only be set there
-    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        return _run(args, bare)
+        with interrupts.handled():  # SIGTERM and Ctrl-C stop the run, never inside a tracking call
+            return _run(args, bare)
     except (BenchmarkError, ConfigError, TaskError) as error:  # bad input: one line, no traceback
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     finally:
         distributed.stop()
-        if main_thread:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _choose(parser: argparse.ArgumentParser, flag: str, value: str, choices) -> None:
@@ -94,14 +89,6 @@ def _check_unique(values: list, flag: str) -> None:
     repeated = sorted({str(value) for value in values if values.count(value) > 1})
     if repeated:
         raise BenchmarkError(f"{flag} names {', '.join(repeated)} more than once")
-
-
-class Terminated(BaseException):
-    """SIGTERM (a scheduler's or `kill`'s stop) raised like Ctrl-C, so the partial results are still written."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated(f"stopped by signal {signum}")
 
 
 def _run(args: argparse.Namespace, bare: bool) -> int:
@@ -208,7 +195,7 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
                         raise BenchmarkError(f"suite {suite!r} yielded {type(record).__name__}, not a Record")
                     records.append(record)
                 walls[f"{suite}_wall_s"] = time.perf_counter() - suite_started
-        except (Terminated, KeyboardInterrupt) as stop:
+        except (interrupts.Stopped, KeyboardInterrupt) as stop:
             interrupted = stop
             parent.kill(f"interrupted ({stop or 'Ctrl-C'})")
         finally:

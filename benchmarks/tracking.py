@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks import interrupts
+
 EXPERIMENT = "hrm-bench"
 _PARAM_VALUE_LIMIT = 6000  # MLflow's limit on one parameter value
 _REASON_LIMIT = 1000  # the `status_reason` tag: one line, well under MLflow's 8000 for a tag
@@ -120,8 +122,8 @@ class Tracker:
         if not self.enabled:
             return None
         http = _CONNECT_HTTP if self._client is None else _CALL_HTTP
-        try:
-            with _environ_defaults(http), _without_warnings(_QUIET_LOGGERS):
+        try:  # a stop arriving inside the call waits for it (`interrupts`): a half-done call can wedge the store
+            with interrupts.protected(), _environ_defaults(http), _without_warnings(_QUIET_LOGGERS):
                 return call(*args, **kwargs)
         except Exception as error:  # any MLflow, SQL or network failure must not stop the benchmark
             self.error = f"{action} failed on {self.tracking_uri}: {_describe(error)}"

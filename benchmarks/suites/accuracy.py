@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
-import signal
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy as np
 import torch
 
 from baselines.registry import build_arm
-from benchmarks import console, distributed, engine, plots
+from benchmarks import console, distributed, engine, interrupts, plots
 from benchmarks.config import RunConfig
 from benchmarks.context import (
     PreparedTask,
@@ -297,14 +296,6 @@ def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterato
 _SENDER: ProgressSender | None = None  # a worker process's end of the progress queue
 
 
-class _Stopped(BaseException):
-    """SIGTERM in a worker training a case (the pool stopping it): raised so that the case's run ends KILLED."""
-
-
-def _stop_worker(signum, frame) -> None:
-    raise _Stopped(f"stopped by signal {signum}")
-
-
 def _start_worker(threads: int, queue, verbosity: int) -> None:
     global _SENDER
     console.configure(verbosity)
@@ -313,12 +304,10 @@ def _start_worker(threads: int, queue, verbosity: int) -> None:
 
 
 def _worker_job(job: tuple) -> CaseResult:
-    """One case in a worker; a SIGTERM while it trains ends its run KILLED (an idle worker just exits)."""
-    signal.signal(signal.SIGTERM, _stop_worker)
-    try:
+    """One case in a worker; a SIGTERM (the pool stopping) or Ctrl-C while it trains ends its run KILLED, an
+    idle worker just exits."""
+    with interrupts.handled():
         return _train_job(job, _SENDER, bar=False)
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _train_job(job: tuple, progress: RunProgress | ProgressSender | None, bar: bool) -> CaseResult:
