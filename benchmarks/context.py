@@ -6,6 +6,7 @@ and the few helpers that turn a (task, arm) into what a suite builds: its model 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,17 @@ def train_settings(config: RunConfig, task: str) -> TrainSettings:
         checkpoint_interval=train.checkpoint_interval, log_interval=train.log_interval,
         early_stop_exact_accuracy=train.early_stop_exact_accuracy, progress=train.progress,
     )
+
+
+def training_workers(config: RunConfig, cases: int) -> int:
+    """Accuracy cases trained at once: train.workers, but never more than there are cases."""
+    return max(1, min(config.train.workers, cases))
+
+
+def worker_threads(config: RunConfig, workers: int) -> int:
+    """torch threads per training process when `workers` train side by side: train.threads, else the cores
+    shared over the workers; 0 (torch's default) when one process trains."""
+    return config.train.threads or (max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0)
 
 
 def resolve_device(name: str) -> torch.device:

@@ -45,10 +45,9 @@ class Costs:
 
 
 class CostModel:
-    """Per-(task, arm) costs under a RunConfig, measured (`probe`) or counted, each found once."""
+    """Per-(task, arm) costs under the RunConfig each call names, measured (`probe`) or counted, each found once."""
 
-    def __init__(self, config: RunConfig, device: torch.device, *, probe: bool, threads: int = 0) -> None:
-        self.config = config
+    def __init__(self, device: torch.device, *, probe: bool, threads: int = 0) -> None:
         self.device = device
         self.probe = probe
         self.threads = threads

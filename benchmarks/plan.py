@@ -12,7 +12,6 @@ Accuracy cases run `train.workers` at a time, so their wall time is their sum ov
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from tabulate import tabulate
 
 from baselines.registry import build_arm
 from benchmarks.config import CaseSettings, RunConfig
-from benchmarks.context import SuiteContext
+from benchmarks.context import SuiteContext, training_workers, worker_threads
 from benchmarks.estimate import CostModel
 from benchmarks.progress import duration
 from benchmarks.suites import SUITES
@@ -29,20 +28,14 @@ from benchmarks.tracking import TrackedRun, Tracker
 from hrm.layers import count_parameters
 
 
-def worker_threads(config: RunConfig) -> int:
-    """torch threads per training process: train.threads, else the cores shared over the workers (0: default)."""
-    workers = config.train.workers
-    return config.train.threads or (max(1, (os.cpu_count() or 1) // workers) if workers > 1 else 0)
-
-
 def estimate(config: RunConfig, suites: list[str], tasks: list[str], arms: list[str], seeds: list[int],
              device: torch.device) -> tuple[dict[str, float], CostModel]:
     """Estimated wall seconds of each suite (accuracy: over its workers), and the probes behind them."""
-    costs = CostModel(config, device, probe=True, threads=worker_threads(config))
+    workers = training_workers(config, len(tasks) * len(arms) * len(seeds))
+    costs = CostModel(device, probe=True, threads=worker_threads(config, workers))
     tracker = Tracker(None)
     ctx = SuiteContext(config, tasks, arms, seeds, device, Path("."), tracker, TrackedRun(tracker, None),
                        suites=suites)
-    workers = max(1, min(config.train.workers, len(tasks) * len(arms) * len(seeds)))
     walls = {}
     for suite in suites:
         seconds = sum(item.cost for item in SUITES[suite].work(ctx, costs))
@@ -69,8 +62,8 @@ def describe_plan(config: RunConfig, suites: list[str], tasks: list[str], arms: 
             cases.append(config.case(task, arm))
     table = tabulate(rows, headers=["task", "arm", "parameters", "blocks/segment", "halt_max_steps", "steps",
                                     "seeds", "step (measured)", "est. time"], tablefmt="github", disable_numparse=True)
-    threads = worker_threads(config) or torch.get_num_threads()
-    workers = min(config.train.workers, len(rows) * len(seeds))
+    workers = training_workers(config, len(rows) * len(seeds))
+    threads = worker_threads(config, workers) or torch.get_num_threads()
     per_suite = ", ".join(f"{suite} {duration(seconds)}" for suite, seconds in walls.items())
     lines = [
         f"scale {config.scale}; suites {', '.join(suites)}; device {device}; {workers} training worker(s) with "

@@ -58,7 +58,7 @@ class RunProgress:
     """The run's progress over `work` (see the module docstring); `enabled=False` shows nothing."""
 
     def __init__(self, work: list[Work], *, enabled: bool = True, stream: IO[str] | None = None,
-                 interval_s: float = 60.0) -> None:
+                 interval_s: float = 60.0, refresh_s: float = 0.5) -> None:
         self.items = {item.key: item for item in work}
         self.stream = stream or sys.stderr
         self.enabled = enabled and bool(self.items)
@@ -68,6 +68,8 @@ class RunProgress:
         self.finished: set[Hashable] = set()
         self.started = time.monotonic()
         self.last_line = self.started
+        self.refresh_s = refresh_s  # advancing redraws the bar at most this often (it is called every step)
+        self.last_refresh = -refresh_s
         self.lock = threading.Lock()
         self.terminal = self.enabled and self.stream.isatty()
         self.bar = tqdm(total=self.total, disable=not self.terminal, file=self.stream, smoothing=0, position=0,
@@ -94,8 +96,10 @@ class RunProgress:
             return
         with self.lock:
             self.done[key] = max(self.done.get(key, 0.0), float(units))
-            self._refresh()
-            if not self.terminal and time.monotonic() - self.last_line >= self.interval_s:
+            now = time.monotonic()
+            if self.terminal and now - self.last_refresh >= self.refresh_s:
+                self._refresh()
+            if not self.terminal and now - self.last_line >= self.interval_s:
                 self._print(f"progress: {self._status()}")
 
     def finish(self, key: Hashable, line: str | None = None) -> None:
@@ -149,6 +153,7 @@ class RunProgress:
         self.bar.set_description_str(f"{len(self.finished)}/{len(self.items)} done", refresh=False)
 
     def _refresh(self) -> None:
+        self.last_refresh = time.monotonic()
         self._describe()
         self.bar.n = self.completed
         self.bar.refresh()

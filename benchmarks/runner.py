@@ -186,7 +186,7 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
         try:
             ctx.data_notes = _prepare_data(config, tasks)
             metrics = _declared_metrics(config, suites, tasks)
-            ctx.progress = RunProgress(_work(ctx, CostModel(config, device, probe=False)),
+            ctx.progress = RunProgress(_work(ctx, CostModel(device, probe=False)),
                                        enabled=config.train.progress and ranks.main and console.shows_progress())
             for suite in suites:
                 suite_started = time.perf_counter()

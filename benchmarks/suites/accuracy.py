@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import multiprocessing
-import os
 import statistics
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,6 +30,8 @@ from benchmarks.context import (
     model_params,
     prepare_task,
     train_settings,
+    training_workers,
+    worker_threads,
 )
 from benchmarks.estimate import CostModel
 from benchmarks.evaluation import to_device
@@ -268,7 +269,7 @@ def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterato
     through a queue to this process's display. Stopping this process stops the workers (their runs end
     KILLED); their checkpoints let `--resume` continue.
     """
-    workers = min(ctx.config.train.workers, len(plan))
+    workers = training_workers(ctx.config, len(plan))
     target = ctx.tracker.target(ctx.parent)
     jobs = [(ctx.config, task, arm, seed, ctx.device, ctx.out_dir / "cases" / f"accuracy-{task}-{arm}-{seed}",
              ctx.resume, target) for task, arm, seed in plan]
@@ -278,7 +279,7 @@ def _train_cases(ctx: SuiteContext, plan: list[tuple[str, str, int]]) -> Iterato
         return
     for task in ctx.tasks:
         prepare_task(ctx.config, task)
-    threads = ctx.config.train.threads or max(1, (os.cpu_count() or 1) // workers)
+    threads = worker_threads(ctx.config, workers)
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
     ctx.progress.listen(queue)

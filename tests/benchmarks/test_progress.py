@@ -92,3 +92,22 @@ def test_a_sender_sends_at_most_once_per_interval_per_key():
 
 def test_durations_read_as_a_person_would_say_them():
     assert [duration(s) for s in (0.42, 45, 720, 9000, 259200)] == ["0.4 s", "45 s", "12 min", "2.5 h", "3 days"]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_advancing_redraws_the_bar_at_most_every_refresh_interval(monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(progress_module.time, "monotonic", clock)
+    progress = RunProgress([Work("a", cost=10.0, units=10)], stream=_Terminal(), refresh_s=0.5)
+    progress.advance("a", 1)  # the first advance draws
+    progress.advance("a", 2)  # the same instant: counted, not drawn
+    assert progress.bar.n == 1.0 and progress.completed == 2.0
+    clock.now += 0.5
+    progress.advance("a", 3)
+    assert progress.bar.n == 3.0
+    progress.finish("a")  # a finished item is always drawn
+    assert progress.bar.n == 10.0
