@@ -3,7 +3,7 @@
 #   bash benchmarks/gpu_check.sh [OUT]            # on the GPU machine; OUT defaults to results/gpu-check
 #   DEVICE=cpu QUICK=1 bash benchmarks/gpu_check.sh /tmp/gpu-check   # the same commands on a CPU, in seconds
 # 1. the smoke suite on the device; 2. throughput at paper scale (bf16 autocast on CUDA, MFU against a
-# same-run bf16 matmul); 3. the memory suite (CUDA allocator peaks beside the bytes saved for backward);
+# same-run bf16 matmul), eager and with model.compile; 3. the memory suite (CUDA allocator peaks beside the bytes saved for backward);
 # 4. a short paper-scale Sudoku training with its loss curve; 5. a torchrun case on every visible GPU (NCCL).
 # Each step writes its own results.json and report.md; a failed step is logged and the next one still runs.
 set -uo pipefail
@@ -30,6 +30,8 @@ step() {  # step NAME COMMAND...: run it with a time limit, log it, note its exi
 step smoke "$python" -m benchmarks.run --suite all --scale smoke "${common[@]}" --out "$out/smoke"
 step throughput "$python" -m benchmarks.run --suite throughput --scale "$paper" --tasks sudoku "${common[@]}" \
   --out "$out/throughput"
+step throughput-compiled "$python" -m benchmarks.run --suite throughput --scale "$paper" --tasks sudoku \
+  "${common[@]}" --set model.compile=true --out "$out/throughput-compiled"
 step memory "$python" -m benchmarks.run --suite memory --scale smoke "${common[@]}" --out "$out/memory"
 step sudoku-paper "$python" -m benchmarks.run --suite accuracy --scale "$paper" --tasks sudoku --arms hrm --seeds 0 \
   "${common[@]}" --set "train.steps=$steps" --set "train.eval_interval=$steps" --out "$out/sudoku-paper"

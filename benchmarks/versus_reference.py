@@ -9,8 +9,11 @@ loss, and the batch is the same. The reference imports flash-attn, which has no 
 module with the same function runs `scaled_dot_product_attention` in its place (layout transposes included,
 as flash-attn's callers pay for them too). Nothing of the reference is copied here: it is imported from PATH.
 
-Prints each side's median and interquartile range over `--rounds` alternating rounds after warm-up, and the
-ratio (the reference's median over ours); `--out FILE` writes them as JSON.
+Three sides alternate: the reference, ours at its defaults (the reference's arithmetic, bit for bit) and ours
+with `model.compile` (inductor-fused, rounding differs in the last bits). Prints each side's median and
+interquartile range over `--rounds` alternating rounds after warm-up, its warm-up time (for the compiled side
+that includes compiling, from inductor's cache when it holds these graphs), and the ratios (the reference's
+median over ours); `--out FILE` writes them as JSON.
 """
 
 from __future__ import annotations
@@ -81,8 +84,9 @@ def reference_step(path: Path):
     return step
 
 
-def our_step():
-    """A function running one of our training steps (`hrm.training.training_step`) at the same settings."""
+def our_step(compile: bool = False):
+    """A function running one of our training steps (`hrm.training.training_step`) at the same settings;
+    `compile`: with `model.compile`."""
     from hrm.config import ModelConfig, OptimConfig
     from hrm.model import build_hrm
     from hrm.optim import build_optimizers
@@ -93,7 +97,8 @@ def our_step():
                          puzzle_emb_dim=ARCH["puzzle_emb_ndim"], hidden_size=ARCH["hidden_size"],
                          num_heads=ARCH["num_heads"], H_layers=ARCH["H_layers"], L_layers=ARCH["L_layers"],
                          H_cycles=ARCH["H_cycles"], L_cycles=ARCH["L_cycles"], halt_max_steps=ARCH["halt_max_steps"],
-                         halt_exploration_prob=ARCH["halt_exploration_prob"], expansion=float(ARCH["expansion"]))
+                         halt_exploration_prob=ARCH["halt_exploration_prob"], expansion=float(ARCH["expansion"]),
+                         compile=compile)
     model = build_hrm(config)
     optimizers = build_optimizers(model, OptimConfig(
         optimizer="adamw", lr=OPTIM["lr"], beta1=OPTIM["betas"][0], beta2=OPTIM["betas"][1],
@@ -131,21 +136,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 2 or args.warmup < 0 or args.threads < 1:
         parser.error("--rounds must be >= 2, --warmup >= 0 and --threads >= 1")
     torch.set_num_threads(args.threads)
-    sides = {"reference": reference_step(args.reference), "ours": our_step()}
-    for step in sides.values():
-        for _ in range(args.warmup):
-            step()
+    sides = {"reference": reference_step(args.reference), "ours": our_step(),
+             "ours_compiled": our_step(compile=True)}
+    warmup = {name: sum(_seconds(step) for _ in range(args.warmup)) for name, step in sides.items()}
     times: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(args.rounds):  # alternating, so a change in the machine's load reaches both sides alike
+    for _ in range(args.rounds):  # alternating, so a change in the machine's load reaches every side alike
         for name, step in sides.items():
             times[name].append(_seconds(step))
-    result = {name: _summary(values) for name, values in times.items()}
+    result = {name: {**_summary(values), "warmup_s": warmup[name]} for name, values in times.items()}
     result["speedup"] = result["reference"]["median_s"] / result["ours"]["median_s"]
+    result["speedup_compiled"] = result["reference"]["median_s"] / result["ours_compiled"]["median_s"]
     result["threads"] = args.threads
+    result["torch"] = torch.__version__
     for name in sides:
-        print(f"{name:>9}: median {result[name]['median_s'] * 1e3:.0f} ms (IQR {result[name]['iqr_s'] * 1e3:.0f} ms, "
-              f"{args.rounds} rounds)")
-    print(f"ours is {result['speedup']:.2f}x the reference's speed")
+        print(f"{name:>13}: median {result[name]['median_s'] * 1e3:.0f} ms (IQR {result[name]['iqr_s'] * 1e3:.0f} ms, "
+              f"{args.rounds} rounds; {args.warmup} warm-up steps took {warmup[name]:.1f} s)")
+    print(f"ours is {result['speedup']:.2f}x the reference's speed, ours compiled {result['speedup_compiled']:.2f}x")
     if args.out is not None:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
     return 0

@@ -77,6 +77,9 @@ class ModelConfig:
     # exact (TRM): halt when q_halt > 0, q_halt trained by BCE on exact correctness only, no extra segment.
     halting: Halting = "q_learning"
     ema_decay: float = 0.999  # TRM only: EMA of weights used for evaluation
+    # torch.compile each reasoning module (inductor fuses the elementwise work around the matrix products):
+    # a faster step whose rounding differs from the reference's in the last bits. Off: the reference's arithmetic.
+    compile: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -124,6 +127,8 @@ class ModelConfig:
             )
         if self.pos_encodings == "rope" and self.head_dim % 2:
             raise ConfigError(f"ModelConfig.hidden_size / num_heads must be even for RoPE, got {self.head_dim}")
+        if not isinstance(self.compile, bool):
+            raise ConfigError(f"ModelConfig.compile must be true or false, got {self.compile!r}")
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"ModelConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")

@@ -144,11 +144,17 @@ class TransformerBlock(nn.Module):
 
 
 class ReasoningModule(nn.Module):
-    """A stack of blocks applied to `state + injection` (HRM's L and H modules, the baselines' towers)."""
+    """A stack of blocks applied to `state + injection` (HRM's L and H modules, the baselines' towers).
+
+    With `config.compile` the module compiles itself in place (`nn.Module.compile`, so parameter names and
+    checkpoints stay the same): one graph per grad mode and input shape, compiled on first use.
+    """
 
     def __init__(self, config: ModelConfig, layers: int) -> None:
         super().__init__()
         self.blocks = nn.ModuleList(TransformerBlock(config) for _ in range(layers))
+        if config.compile:
+            _compile_in_place(self)
 
     def forward(self, state: torch.Tensor, injection: torch.Tensor, cos_sin: CosSin | None) -> torch.Tensor:
         """state, injection [b, p+s, d] -> [b, p+s, d]."""
@@ -156,6 +162,18 @@ class ReasoningModule(nn.Module):
         for block in self.blocks:
             h = block(h, cos_sin)
         return h
+
+
+def _compile_in_place(module: nn.Module) -> None:
+    """`module.compile()`, with room for every graph a run compiles.
+
+    The reasoning modules of every model in the process share one code object, and dynamo keeps at most
+    `recompile_limit` graphs per code object (8 by default) before it falls back to eager for good. Each
+    block stack, grad mode and input layout (a fresh state is a broadcast view) takes one, so a run over
+    several arms needs more than 8.
+    """
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+    module.compile()
 
 
 class PuzzleEmbedding(nn.Module):

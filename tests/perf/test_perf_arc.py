@@ -1,6 +1,6 @@
 """Timing target: ARC voting over one evaluation set's augmented predictions (400 tasks, 100 versions each).
 
-Measure with `OMP_NUM_THREADS=1 python -m pytest tests/perf/test_perf_arc.py --benchmark-enable`; by default
+Measure with `OMP_NUM_THREADS=1 python -m pytest tests/perf/test_perf_arc.py --benchmark-enable -m slow`; by default
 pytest runs the vote once (`--benchmark-disable`) as a smoke test. At paper scale (1000 versions) the work
 grows linearly: ten times these predictions.
 """

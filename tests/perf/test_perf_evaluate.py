@@ -4,7 +4,7 @@ HRM at the paper's Sudoku-Extreme size (d=512, 8 heads, 4+4 layers, N=T=2, a 512
 27 M parameters), 16 9x9 puzzles in one batch, 4 segments with per-segment scoring (`evaluate_split` with
 `per_segment=True`, what the command runs), 2 threads. A segment costs the same at every depth, so the
 command's examples/s at its default 16 segments is 16 x 4 / (16 x the median). Measure with
-`OMP_NUM_THREADS=2 python -m pytest tests/perf/test_perf_evaluate.py --benchmark-enable`; enabled it runs
+`OMP_NUM_THREADS=2 python -m pytest tests/perf/test_perf_evaluate.py --benchmark-enable -m slow`; enabled it runs
 1 warm-up and 3 timed rounds, by default (`--benchmark-disable`) one, as a smoke test.
 """
 
