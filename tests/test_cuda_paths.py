@@ -31,6 +31,22 @@ def test_a_training_step_on_cuda_runs_in_bf16_autocast_and_tracks_the_cpu_loss()
 
 
 @cuda
+def test_a_compiled_training_step_on_cuda_tracks_the_eager_one():
+    """`model.compile` under bf16 autocast: the fused kernels round differently, the loss stays close."""
+    config = tiny_config()
+    batch = random_batch(config, 4, device="cuda")
+    losses = {}
+    for compiled in (False, True):
+        torch.manual_seed(0)
+        model = build_hrm(config.replace(compile=compiled)).to("cuda")
+        optimizers = build_optimizers(model, OptimConfig(optimizer="adamw"))
+        carry = model.initial_carry(batch)
+        carry, output = training_step(model, optimizers, carry, batch)
+        losses[compiled] = float(output.loss)
+    assert losses[True] == pytest.approx(losses[False], rel=0.01)
+
+
+@cuda
 def test_evaluation_on_cuda_matches_cpu_predictions_mostly():
     config = tiny_config()
     torch.manual_seed(0)
