@@ -9,7 +9,9 @@ model's random draws (ACT exploration) are made for the whole global batch on ev
 (`hrm.act.ACTModel.shard`), so the ranks' generators stay in step and the run matches one process on the
 same global batch. After each backward, `all_reduce_gradients` averages the dense gradients and gathers
 the puzzle embedding's sparse rows from every rank (the reference all-gathers them before its sign-SGD), so
-every rank takes the same optimiser step and holds the same weights. Rank 0 writes records, checkpoints and
+every rank takes the same optimiser step and holds the same weights. Test evaluations are split by batch:
+each rank evaluates its run of the test batches and `gather_rows` joins the outputs, so every rank holds the
+whole split's evaluation, each batch computed as one process computes it. Rank 0 writes records, checkpoints and
 MLflow; every rank reads a checkpoint to resume. A rank that dies makes torchrun stop the others; a
 collective that waits longer than `TIMEOUT` fails with an error instead of hanging.
 """
@@ -112,6 +114,23 @@ def all_reduce_gradients(parameters: list[torch.Tensor], ranks: Ranks) -> None:
             values = _gather(grad.values(), 0, ranks)  # [rows, dim]
             p.grad = torch.sparse_coo_tensor(torch.cat(indices, dim=1), torch.cat(values) / ranks.world,
                                              grad.shape).coalesce()
+
+
+def gather_rows(tensor: torch.Tensor, ranks: Ranks) -> torch.Tensor:
+    """Every rank's `tensor` joined along its first axis in rank order (their row counts may differ, and may
+    be 0); `tensor` itself in one process."""
+    if ranks.world == 1:
+        return tensor
+    return torch.cat(_gather(tensor, 0, ranks))
+
+
+def summed(tensor: torch.Tensor, ranks: Ranks) -> torch.Tensor:
+    """`tensor` summed over the ranks; `tensor` itself in one process."""
+    if ranks.world == 1:
+        return tensor
+    total = tensor.clone()
+    dist.all_reduce(total)
+    return total
 
 
 def _gather(tensor: torch.Tensor, axis: int, ranks: Ranks) -> list[torch.Tensor]:

@@ -222,7 +222,7 @@ def train(
             progress.early = threshold > 0 and means.get("train_exact_accuracy", 0.0) >= threshold
             window = MetricWindow()
         if evaluate_now or step == settings.steps or progress.early:
-            evaluation, evaluated_at = _evaluate(model, test_set, task, settings, device), step
+            evaluation, evaluated_at = _evaluate(model, test_set, task, settings, device, ranks), step
             add_points(step, {f"test_{name}": value for name, value in evaluation.metrics.items()})
             if bar.disable and settings.progress:  # no terminal (a log file, CI): one line per evaluation
                 test = evaluation.metrics
@@ -240,7 +240,7 @@ def train(
             save_checkpoint()
         return TrainOutcome(None, series, step, progress.wall, progress.early, diverged_at)
     if evaluated_at != step:  # resumed a run that had already finished
-        evaluation = _evaluate(model, test_set, task, settings, device)
+        evaluation = _evaluate(model, test_set, task, settings, device, ranks)
     return TrainOutcome(evaluation, series, step, progress.wall, progress.early)
 
 
@@ -254,11 +254,11 @@ def _points_by_step(series: Series) -> dict[int, dict[str, float]]:
 
 
 def _evaluate(model: ReasoningModel, dataset: PuzzleDataset, task: Task, settings: TrainSettings,
-              device: torch.device) -> Evaluation:
-    """The test evaluation at the arm's inference budget (`evaluation_budget`)."""
+              device: torch.device, ranks: distributed.Ranks) -> Evaluation:
+    """The test evaluation at the arm's inference budget (`evaluation_budget`), split over the ranks."""
     return evaluate_split(model, dataset, task, batch_size=settings.batch_size,
                           halt_max_steps=evaluation_budget(model.config, settings.eval_halt_max_steps),
-                          mode=settings.eval_mode, device=device)
+                          mode=settings.eval_mode, device=device, ranks=ranks)
 
 
 def _batches(dataset: PuzzleDataset, batch_size: int, seed: int, epoch: int, position: int

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from benchmarks import distributed
+from benchmarks.distributed import Ranks
 from hrm.config import ModelConfig
 from hrm.interface import IGNORE_LABEL_ID, EvalMode, EvalOutput, ReasoningModel
 from tasks.base import Task
@@ -64,6 +66,7 @@ def evaluate_split(
     device: torch.device,
     per_segment: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    ranks: Ranks | None = None,
 ) -> Evaluation:
     """Run `model.evaluate` on every example of `dataset` and score the predictions with `task.score`.
 
@@ -72,14 +75,17 @@ def evaluate_split(
     `per_segment` also scores the prediction after each of the `halt_max_steps` segments: every example then
     runs the whole budget, and in `act` mode its result is read at its first halt decision (what `act` mode's
     early stop returns, at the cost of the segments after it). `on_batch(examples)` is called after each batch.
+    Under data parallelism (`ranks`) each rank evaluates its run of the batches and the outputs are gathered,
+    so every rank returns the whole split's evaluation; every rank must call this.
     """
+    ranks = ranks or Ranks()
     was_training = model.training
     model.eval()
     predictions, logits, segments = [], [], []
     exact_counts = torch.zeros(halt_max_steps if per_segment else 0, dtype=torch.int64, device=device)
     token_counts = torch.zeros_like(exact_counts)
     supervised_tokens = 0
-    for batch, real in test_batches(dataset, batch_size):
+    for batch, real in test_batches(dataset, batch_size, part=(ranks.rank, ranks.world)):
         batch = to_device(batch, device)
         if per_segment:
             output = model.evaluate(batch, halt_max_steps=halt_max_steps, mode="fixed", record_segments=True)
@@ -98,9 +104,13 @@ def evaluate_split(
         if on_batch is not None:
             on_batch(real)
     model.train(was_training)
-    predicted = torch.cat(predictions).cpu().numpy()
-    q_halt = torch.cat(logits).cpu().numpy()
-    used = torch.cat(segments).cpu().numpy()
+    seq_len = dataset.inputs.shape[1]
+    predicted = _joined(predictions, torch.empty((0, seq_len), dtype=torch.int64, device=device), ranks)
+    q_halt = _joined(logits, torch.empty(0, device=device), ranks)
+    used = _joined(segments, torch.empty(0, dtype=torch.int64, device=device), ranks)
+    if per_segment:
+        exact_counts, token_counts = distributed.summed(exact_counts, ranks), distributed.summed(token_counts, ranks)
+        supervised_tokens = int(distributed.summed(torch.tensor(supervised_tokens, device=device), ranks))
     correct = exact_correct(dataset, predicted)
     metrics = {name: float(value) for name, value in task.score(dataset, predicted, q_halt).items()}
     metrics["mean_segments"] = float(used.mean())
@@ -110,6 +120,11 @@ def evaluate_split(
         evaluation.segment_exact = exact_counts.cpu().numpy() / len(predicted)
         evaluation.segment_token = token_counts.cpu().numpy() / max(supervised_tokens, 1)
     return evaluation
+
+
+def _joined(parts: list[torch.Tensor], empty: torch.Tensor, ranks: Ranks) -> np.ndarray:
+    """This rank's batches' rows (`empty` when it had none) joined with every other rank's, as a host array."""
+    return distributed.gather_rows(torch.cat(parts) if parts else empty, ranks).cpu().numpy()
 
 
 def _at_first_halt(output: EvalOutput) -> EvalOutput:

@@ -605,16 +605,25 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts, lengths) + offsets
 
 
-def test_batches(dataset: PuzzleDataset, batch_size: int) -> Iterator[tuple[dict[str, np.ndarray], int]]:
+def test_batches(dataset: PuzzleDataset, batch_size: int,
+                 part: tuple[int, int] = (0, 1)) -> Iterator[tuple[dict[str, np.ndarray], int]]:
     """Every example once, in order; the last batch is padded (inputs pad_id, labels -100, identifier blank).
 
     Yields (batch, real) where the first `real` rows of the batch are examples and the rest padding.
+    `part` (index, parts): only the index-th of `parts` contiguous runs of those batches, each of
+    ceil(batches / parts) batches (the last ones may be shorter or empty). One rank's share under data
+    parallelism: the runs in index order are every batch, and each batch is the same as without `part`.
     """
     if batch_size < 1:
         raise TaskError(f"batch_size must be >= 1, got {batch_size}")
+    index, parts = part
+    if parts < 1 or not 0 <= index < parts:
+        raise TaskError(f"part must be (index, parts) with 0 <= index < parts, got {part}")
     owners = example_puzzles(dataset)
     n = len(dataset.inputs)
-    for start in range(0, n, batch_size):
+    starts = range(0, n, batch_size)
+    share = -(-len(starts) // parts)
+    for start in starts[index * share:(index + 1) * share]:
         rows = np.arange(start, min(start + batch_size, n))
         batch = _collate(dataset, rows, owners[rows])
         pad = batch_size - len(rows)

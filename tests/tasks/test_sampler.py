@@ -89,6 +89,26 @@ def test_test_batches_cover_every_example_once_in_order_with_the_last_padded():
     assert last["puzzle_identifiers"][1] == 0
 
 
+@pytest.mark.parametrize("parts", [1, 2, 3, 4, 5])
+def test_the_parts_of_the_test_batches_are_contiguous_runs_that_join_to_every_batch(parts):
+    """One rank's share under data parallelism: 3 batches over `parts` ranks (some get none when parts > 3)."""
+    dataset = assemble([[(np.arange(1, 11).reshape(5, 2), np.arange(1, 11).reshape(5, 2), 1)]],
+                       vocab_size=12, seq_len=2, num_puzzle_identifiers=2)
+    whole = list(test_batches(dataset, batch_size=2))
+    shares = [list(test_batches(dataset, batch_size=2, part=(index, parts))) for index in range(parts)]
+    joined = [batch for share in shares for batch in share]
+    assert [real for _, real in joined] == [real for _, real in whole] == [2, 2, 1]
+    for (mine, _), (theirs, _) in zip(joined, whole, strict=True):
+        assert all(np.array_equal(mine[key], theirs[key]) for key in theirs)
+    assert [len(share) for share in shares][:2] == ([3] if parts == 1 else [2, 1] if parts == 2 else [1, 1])
+
+
+@pytest.mark.parametrize("part", [(2, 2), (-1, 2), (0, 0)])
+def test_a_part_outside_its_parts_is_a_task_error(part):
+    with pytest.raises(TaskError, match="part must be"):
+        list(test_batches(_grouped(), 2, part=part))
+
+
 @pytest.mark.parametrize("sampler", [lambda d: list(train_batches(d, 0, 0, 0)), lambda d: list(test_batches(d, 0))])
 def test_a_batch_size_below_one_is_a_task_error(sampler):
     with pytest.raises(TaskError, match="batch_size"):
