@@ -1,9 +1,10 @@
 """What a case costs in seconds: one training step and one evaluation pass of a (task, arm), measured or counted.
 
 `CostModel(probe=True)` measures them: it builds the arm at its resolved size, times training steps on a real
-batch of the task's test split (after one warm-up step) and one fixed-budget evaluation of that batch, with the
-thread count the run's training processes use. That is what `--dry-run` and a bare run's plan report: the
-estimate then follows this machine, not an assumed utilisation. A probe costs a few seconds per (task, arm).
+batch of the task's test split (after one warm-up step) and one fixed-budget evaluation of that batch (after a
+two-segment warm-up), with the thread count the run's training processes use. That is what `--dry-run` and a
+bare run's plan report: the estimate then follows this machine, not an assumed utilisation. A probe costs a few
+seconds per (task, arm), more with `model.compile` (the warm-ups compile), whose compile time is not estimated.
 
 `CostModel(probe=False)` counts instead: forward FLOPs of a segment (`benchmarks.flops`) at `ASSUMED_RATE`
 FLOP/s, training as 3x the forward plus one forward for the Q-learning target. Only the ratios between items
@@ -109,6 +110,8 @@ class CostModel:
             step_s = (time.perf_counter() - started) / PROBE_STEPS
             model.eval()
             segments = evaluation_budget(model_config, config.train_for(task).eval_halt_max_steps)
+            model.evaluate(batch, halt_max_steps=min(2, segments), mode="fixed")  # warm-up: with model.compile, the
+            synchronize(self.device)  # first segment (from a broadcast initial state) and later ones compile here
             started = time.perf_counter()
             model.evaluate(batch, halt_max_steps=segments, mode="fixed")
             synchronize(self.device)
