@@ -24,7 +24,6 @@ import time
 from pathlib import Path
 
 from benchmarks import console
-from benchmarks.console import add_verbosity
 from benchmarks.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK
 
 SUITE = "evaluate"
@@ -64,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                    help="a field of the task's config, e.g. vote_invalid=false for ARC (repeatable)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: results/evaluate-<UTC time>)")
-    add_verbosity(p)
+    console.add_verbosity(p)
     return p
 
 

@@ -74,7 +74,8 @@ def write_html(report: Path) -> Path:
     """`report.html` beside `report`: its Markdown rendered, each local PNG embedded as a data URI."""
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark").enable("table").render(report.read_text())
+    markdown = report.read_text()
+    body = MarkdownIt("commonmark").enable("table").render(markdown)
 
     def embed(match: re.Match) -> str:
         image = report.parent / html.unescape(match.group(1))
@@ -83,7 +84,7 @@ def write_html(report: Path) -> Path:
         return f'src="data:image/png;base64,{base64.b64encode(image.read_bytes()).decode()}"'
 
     body = re.sub(r'src="([^":]+\.png)"', embed, body)
-    title = html.escape(report.read_text().partition("\n")[0].lstrip("# "))
+    title = html.escape(markdown.partition("\n")[0].lstrip("# "))
     page = f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title><style>{_STYLE}</style>" \
            f"</head><body>{body}</body></html>"
     return write_text_atomic(report.with_name(HTML_FILE), page)

@@ -203,7 +203,7 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
             walls["wall_s"] = time.perf_counter() - started
             records = _in_plan_order(records, suites, tasks, arms, seeds)
             if ranks.main:
-                results, report = _write(out_dir, out_dir.name, config, suites, device, tracker, parent.run_id,
+                results, report = _write(out_dir, config, suites, device, tracker, parent.run_id,
                                          records, metrics, ctx, walls, digest)
         if not ranks.main:
             return EXIT_INTERRUPTED if interrupted is not None else EXIT_OK
@@ -211,7 +211,7 @@ def _run_suites(args: argparse.Namespace, config: RunConfig, suites: list[str], 
         for path in (report, write_html(report), out_dir / "results.json", *sorted(out_dir.glob("*.png"))):
             parent.log_artifact(path)
     if tracker.error:  # written again so the files say that tracking failed part-way
-        _write(out_dir, out_dir.name, config, suites, device, tracker, parent.run_id, records, metrics, ctx, walls,
+        _write(out_dir, config, suites, device, tracker, parent.run_id, records, metrics, ctx, walls,
                digest)
         log.warning(f"warning: MLflow tracking failed; results are complete without it: {tracker.error}")
     if interrupted is not None:
@@ -273,11 +273,11 @@ def _in_plan_order(records: list[Record], suites: list[str], tasks: list[str], a
     return sorted(records, key=position)
 
 
-def _write(out_dir: Path, folder_name: str, config: RunConfig, suites: list[str], device: torch.device,
+def _write(out_dir: Path, config: RunConfig, suites: list[str], device: torch.device,
            tracker: Tracker, parent_run_id: str | None, records: list[Record], metrics: dict[str, Metric],
            ctx: SuiteContext, walls: dict[str, float], digest: str) -> tuple[dict, Path]:
     mlflow = {"tracking_uri": tracker.tracking_uri, "parent_run_id": parent_run_id, "error": tracker.error}
-    results = build_results(run_name=folder_name, scale=config.scale, suites=suites, device=device,
+    results = build_results(run_name=out_dir.name, scale=config.scale, suites=suites, device=device,
                             config=config.to_dict(), mlflow=mlflow, metrics=metrics, records=records)
     results["wall_s"] = dict(walls)
     results["settings_hash"] = digest

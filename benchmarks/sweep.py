@@ -45,7 +45,6 @@ import torch
 from baselines.registry import ARMS, build_arm, get_arm
 from benchmarks import console
 from benchmarks.config import RunConfig, parse_overrides, resolve, scales
-from benchmarks.console import add_verbosity
 from benchmarks.context import case_model_config, prepare_task, resolve_device
 from benchmarks.errors import BenchmarkError
 from benchmarks.suites.accuracy import run_case
@@ -364,7 +363,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--heartbeat", type=int, default=HEARTBEAT_S,
                         help="seconds between a running trial's heartbeats; the next worker to start a trial marks "
                              "one silent for twice as long failed (a killed worker's) (default: 60)")
-    add_verbosity(parser)
+    console.add_verbosity(parser)
     return parser
 
 
@@ -388,8 +387,7 @@ def settings_from_args(argv: list[str] | None = None) -> SweepSettings:
 
 
 def main(argv: list[str] | None = None) -> int:
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
+    try:  # console.configure quiets Optuna's info lines too (unless -v)
         settings = settings_from_args(argv)
         console.configure(settings.verbosity)
         summary = run_sweep(settings)

@@ -413,8 +413,8 @@ class AccuracySuite(Suite):
                 else:
                     rows.append([r.arm, *[_cell(metrics, name, m) for name in first], *tail])
             if chance:
-                rows.append(_chance_row(metrics, chance, first, 5))
-            headers = ["arm", *first, "n", "seeds", "segments", "parameters", "wall"]
+                rows.append(_chance_row(metrics, chance, first, len(_CASE_COLUMNS)))
+            headers = ["arm", *first, *_CASE_COLUMNS]
             tables.append(f"**{task}**\n\n" + markdown_table(rows, headers))
             for part in more:  # the task's further proportions, in tables of their own that fit a page
                 extra = [[r.arm, *(["-"] * len(part) if r.diverged else [_cell(metrics, name, r.metrics)
@@ -440,6 +440,7 @@ def _chance_row(metrics: dict[str, Metric], chance: dict[str, float], columns: l
     return ["(chance)", *cells, *["-"] * tail]
 
 
+_CASE_COLUMNS = ("n", "seeds", "segments", "parameters", "wall")  # after the metrics: what each row is over
 _OVER_SEEDS = ("_std", "_ci_low", "_ci_high")  # the statistics over seeds a seed aggregate adds to each metric
 _COLUMNS_PER_TABLE = 4  # metric columns per accuracy table, so a table with intervals fits a page
 

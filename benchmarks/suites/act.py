@@ -30,6 +30,7 @@ from benchmarks.suite import Suite, format_metric, markdown_table, task_figures
 from benchmarks.suites.accuracy import EVALUATION_METRICS, case_params, case_tags, trained_model
 from benchmarks.tracking import run_name
 from benchmarks.training_state import load_weights
+from hrm.config import ModelConfig
 from tasks.base import Task
 from tasks.metric import Metric
 
@@ -68,8 +69,8 @@ class ActSuite(Suite):
         for task in ctx.tasks:
             prepared = prepare_task(ctx.config, task)
             for arm in ctx.arms:
-                if case_model_config(ctx.config, task, arm, prepared.train).halt_max_steps < 2:
-                    continue  # a single-pass arm has no segments to halt or to add
+                if not _has_segments(case_model_config(ctx.config, task, arm, prepared.train)):
+                    continue
                 config = act_config(ctx.config, arm)
                 model_config = case_model_config(config, task, arm, prepared.train)
                 key = ("act", task, arm)
@@ -108,7 +109,7 @@ class ActSuite(Suite):
         items = []
         for task in ctx.tasks:
             for arm in ctx.arms:
-                if costs.model_config(ctx.config, task, arm).halt_max_steps < 2:
+                if not _has_segments(costs.model_config(ctx.config, task, arm)):
                     continue
                 config = act_config(ctx.config, arm)
                 budget = costs.model_config(config, task, arm).halt_max_steps
@@ -153,6 +154,11 @@ class ActSuite(Suite):
             ("segments with ACT halting", plots.segments_histogram, "segments_histogram"),
             ("accuracy vs inference budget", plots.accuracy_vs_budget, "accuracy_vs_budget"),
         ])
+
+
+def _has_segments(model_config: ModelConfig) -> bool:
+    """Whether an arm runs more than one segment, so that it has segments to halt or to add (not single-pass)."""
+    return model_config.halt_max_steps >= 2
 
 
 def _load_model(arm: str, trained: TrainedModel):

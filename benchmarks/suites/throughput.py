@@ -56,6 +56,10 @@ class ThroughputConfig:
         check_positive(self, "throughput", ("batch_size", "cpu_batch_size", "iterations", "repeats", "matmul_size"))
         check_non_negative(self, "throughput", ("warmup",))
 
+    def batch_size_on(self, device: torch.device) -> int:
+        """The batch measured on `device`: `batch_size` on CUDA, `cpu_batch_size` elsewhere."""
+        return self.batch_size if device.type == "cuda" else self.cpu_batch_size
+
 
 def devices(ctx: SuiteContext) -> list[torch.device]:
     """CPU always; CUDA too when present and asked for (and the run was not pinned to the CPU)."""
@@ -117,7 +121,7 @@ class ThroughputSuite(Suite):
         settings = ctx.config.suite(self.name)
         for device in devices(ctx):
             peak = matmul_flops_per_s(device, settings.matmul_size, settings.repeats)
-            batch_size = settings.batch_size if device.type == "cuda" else settings.cpu_batch_size
+            batch_size = settings.batch_size_on(device)
             for task in ctx.tasks:
                 prepared = prepare_task(ctx.config, task)
                 batch = to_device(next(test_batches(prepared.test, batch_size))[0], device)
@@ -139,7 +143,7 @@ class ThroughputSuite(Suite):
                                          tags={**case_tags("throughput", task, arm), "device": device.type}) as run:
                         run.log_params({**case_params(ctx.config, task, arm, model.config), **{
                             f"throughput.{name}": value for name, value in dataclasses.asdict(settings).items()},
-                            "device": device.type, "batch_size": batch_size})
+                            **params})
                         run.log_metrics(metrics)
                     yield Record("throughput", task, arm, None, metrics, params)
                     ctx.progress.finish(("throughput", device.type, task, arm),
@@ -151,7 +155,7 @@ class ThroughputSuite(Suite):
         settings = ctx.config.suite(self.name)
         items = []
         for device in devices(ctx):
-            batch_size = settings.batch_size if device.type == "cuda" else settings.cpu_batch_size
+            batch_size = settings.batch_size_on(device)
             calls = settings.warmup + settings.iterations * settings.repeats + 1
             for task in ctx.tasks:
                 for arm in ctx.arms:
